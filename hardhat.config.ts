@@ -1,0 +1,75 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import dotenv from "dotenv";
+import { configVariable, defineConfig } from "hardhat/config";
+
+// .env is optional: configVariable() falls back to the keystore, then to the environment.
+dotenv.config({ quiet: true });
+
+const require = createRequire(import.meta.url);
+
+// The solc npm package ships the compiler as JavaScript; pinning it exactly means builds never download a compiler.
+const SOLC_VERSION = "0.8.37";
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          evmVersion: "osaka",
+        },
+      },
+      production: {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          evmVersion: "osaka",
+        },
+      },
+    },
+  },
+  networks: {
+    // The in-process network every test and the demo use by default.
+    default: {
+      type: "edr-simulated",
+      chainType: "l1",
+      hardfork: "osaka",
+    },
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+  },
+  test: {
+    solidity: {
+      profiles: {
+        // What `npm test` runs: enough to catch regressions, quick enough for every push.
+        default: {
+          fuzz: { runs: 256 },
+          invariant: { runs: 256, depth: 100, failOnRevert: false },
+        },
+        // `npm run test:deep`: before a release or after touching money paths.
+        deep: {
+          fuzz: { runs: 10_000 },
+          invariant: { runs: 2_000, depth: 200, failOnRevert: false },
+        },
+      },
+    },
+  },
+  typechain: {
+    outDir: "typechain-types",
+  },
+});
