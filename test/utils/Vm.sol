@@ -5,6 +5,13 @@ pragma solidity 0.8.37;
 /// @dev forge-std does not install from the npm registry in a working form, so we declare only what we call.
 /// Add a cheatcode here (with its exact forge-std signature) before using it.
 interface Vm {
+    /// @dev A log captured by {recordLogs}, as forge-std declares it.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
@@ -24,6 +31,8 @@ interface Vm {
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
     function snapshotValue(string calldata name, uint256 value) external;
     function chainId(uint256 newChainId) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice Base for platechain's Solidity tests: the cheatcode handle and small assertion helpers that revert with
@@ -49,8 +58,8 @@ abstract contract TestBase {
         if (!condition) revert(string.concat(what, ": expected true"));
     }
 
-    function assertLe(uint256 actual, uint256 bound, string memory what) internal pure {
-        if (actual > bound) revert(string.concat(what, ": ", _str(actual), " exceeds ", _str(bound)));
+    function assertLe(uint256 actual, uint256 limit, string memory what) internal pure {
+        if (actual > limit) revert(string.concat(what, ": ", _str(actual), " exceeds ", _str(limit)));
     }
 
     /// @dev Maps an arbitrary fuzz input into [min, max] without rejecting runs.
