@@ -32,6 +32,7 @@ interface Vm {
     function snapshotValue(string calldata name, uint256 value) external;
     function chainId(uint256 newChainId) external;
     function recordLogs() external;
+    function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function getRecordedLogs() external returns (Log[] memory logs);
 }
 
