@@ -246,9 +246,6 @@ interface ITollEscrow {
     /// @notice No vehicle has id `vehicleId` in the registry.
     error TollEscrowUnknownVehicle(uint256 vehicleId);
 
-    /// @notice The vehicle is scrapped: it takes no deposits (its owner can still withdraw).
-    error TollEscrowVehicleScrapped(uint256 vehicleId);
-
     /// @notice Crediting `amount` would take the vehicle's balance past what an account can hold (2^96 - 1).
     error TollEscrowBalanceOverflow(uint256 vehicleId, uint256 balance, uint256 amount);
 
@@ -339,9 +336,10 @@ interface ITollEscrow {
 
     /// @notice Pays `amount` of the token in for a vehicle, from the caller: arrears first, the rest to its balance.
     /// @dev Anyone may top up any vehicle (owner, fleet manager, employer); the money then belongs to the vehicle.
+    /// A scrapped vehicle takes deposits too, so its arrears can be paid; what is left stays its owner's to withdraw.
     /// At most {MAX_DEBTS_PER_SETTLEMENT} debts are settled per call; if more remain, the rest of the deposit waits in
     /// the balance and {settleArrears} continues.
-    /// Requirements: `amount` non-zero; the vehicle exists and is not scrapped; the caller approved the escrow.
+    /// Requirements: `amount` non-zero; the vehicle exists; the caller approved the escrow.
     /// Emits a {Deposited} event and an {ArrearsSettled} event per debt paid.
     function deposit(uint256 vehicleId, uint256 amount) external;
 

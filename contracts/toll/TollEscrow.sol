@@ -4,9 +4,9 @@ pragma solidity 0.8.37;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -81,8 +81,9 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         uint256 gantryId;
         uint256 batchId;
         uint256 minTimestamp; // CTX_MIN_TIMESTAMP: older scans are stale
-        uint256 retiredAt; // scans at or after it are skipped (type(uint256).max in service)
-        uint256 timeSpan; // CTX_TIME_SPAN: a scan settles iff timestamp - minTimestamp < timeSpan (unsigned)
+        // CTX_TIME_SPAN: a scan settles iff timestamp - minTimestamp < timeSpan (unsigned), i.e. it is neither stale,
+        // nor in the future, nor at or after the gantry's retirement.
+        uint256 timeSpan;
         uint256 currentTariff; // CTX_CURRENT_TARIFF
         uint256 nextTariff; // CTX_NEXT_TARIFF
         uint256 nextTariffAt; // CTX_NEXT_TARIFF_AT
@@ -106,8 +107,8 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
 
     bytes32 public constant SCAN_BATCH_TYPEHASH = keccak256("ScanBatch(uint32 gantryId,bytes scans)");
 
-    /// @dev Measured worst case (every scan of a distinct stolen vehicle with an empty balance, each in a fresh
-    /// bitmap word, each opening a new debt): see the gas test; the cap keeps it far below 16,777,216.
+    /// @dev The measured worst case (every scan of a distinct stolen vehicle never funded, so each creates its account
+    /// slot and a debt, each in a fresh bitmap word) costs about 9.8 million gas at 128 scans: see the gas test.
     uint256 public constant MAX_SCANS_PER_BATCH = 128;
     uint256 public constant MAX_FEE = type(uint48).max;
     /// @dev Bounds one settlement's loop (about 15,000 gas a debt) to well under a million gas.
@@ -137,13 +138,13 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
 
     // Byte offsets of BatchContext fields, for the scan loop's assembly.
     uint256 private constant CTX_MIN_TIMESTAMP = 0x40;
-    uint256 private constant CTX_TIME_SPAN = 0x80;
-    uint256 private constant CTX_CURRENT_TARIFF = 0xa0;
-    uint256 private constant CTX_NEXT_TARIFF = 0xc0;
-    uint256 private constant CTX_NEXT_TARIFF_AT = 0xe0;
-    uint256 private constant CTX_REGISTRY = 0x100;
-    uint256 private constant CTX_BITMAP_SLOT = 0x120;
-    uint256 private constant CTX_PENDING_FEE = 0x180;
+    uint256 private constant CTX_TIME_SPAN = 0x60;
+    uint256 private constant CTX_CURRENT_TARIFF = 0x80;
+    uint256 private constant CTX_NEXT_TARIFF = 0xa0;
+    uint256 private constant CTX_NEXT_TARIFF_AT = 0xc0;
+    uint256 private constant CTX_REGISTRY = 0xe0;
+    uint256 private constant CTX_BITMAP_SLOT = 0x100;
+    uint256 private constant CTX_PENDING_FEE = 0x160;
 
     // The scan loop's verdict on a scan: a SkipReason in the low byte, or flags for what Solidity must finish.
     uint256 private constant VERDICT_REASON_MASK = 0xff;
@@ -155,10 +156,8 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     /// @dev Marks "no bitmap word loaded yet": no sequence (40 bits) has a word index (32 bits) this large.
     uint256 private constant NO_WORD = 0xffffffffffffffff;
 
-    // IVehicleRegistry.VehicleStatus values the scan loop compares against, as raw words.
+    /// @dev IVehicleRegistry.VehicleStatus.None as a raw word: what an unknown vehicle reads as.
     uint256 private constant STATUS_NONE = 0;
-    uint256 private constant STATUS_STOLEN = 3;
-    uint256 private constant STATUS_SCRAPPED = 4;
 
     /// @inheritdoc ITollEscrow
     IVehicleRegistry public immutable registry;
@@ -628,7 +627,6 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
             gantryId: gantryId,
             batchId: _nextBatchId,
             minTimestamp: minTimestamp,
-            retiredAt: retiredAt,
             timeSpan: upper > minTimestamp ? upper - minTimestamp : 0,
             currentTariff: tariffs.current,
             // A next tariff not yet in force prices no scan that can settle now (future scans wait): skip the read.
@@ -661,24 +659,26 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         }
     }
 
-    /// @dev Settles every scan of a verified batch and returns the leaves of what it charged. Skips never revert.
+    /// @dev Settles every scan of a verified batch, writing the leaves of what it charged from `cursor` on and the
+    /// running totals into `context`. Skips never revert.
     ///
-    /// The common case (a scan not yet settled, of a known vehicle whose balance covers the fee) runs in the assembly
-    /// block below and touches: the bitmap word (kept in a local and written back only when the scans move to
-    /// another word: once per word for a batch in sequence order), one registry slot through `classAndStatus`, and
-    /// the vehicle's account slot. Everything else (skips, stolen-vehicle sightings, short balances) the block hands
-    /// back to Solidity through `verdict`. The assembly mirrors this Solidity, step for step:
-    ///   if (bit already set)                 skip AlreadySettled
-    ///   if (timestamp > block.timestamp)     skip FutureTimestamp        (bit left clear)
+    /// The common case (a scan not yet settled, in its time window, of a known vehicle whose balance covers the fee)
+    /// runs in the assembly block below and touches: the bitmap word (kept in a local and written back only when the
+    /// scans move to another word: once per word for a batch in sequence order), one registry slot through
+    /// `classAndStatus`, and the vehicle's account slot. The block hands every exception back to Solidity
+    /// (`_finishScan`) through `verdict`, then resumes. What the assembly does, in Solidity terms:
+    ///   if (bit set)                                skip AlreadySettled
+    ///   if (timestamp > block.timestamp)            skip FutureTimestamp      (bit left clear)
     ///   set bit
-    ///   if (timestamp < minTimestamp)        skip StaleTimestamp
-    ///   if (timestamp >= retiredAt)          skip RetiredGantry
+    ///   if (timestamp < minTimestamp)               skip StaleTimestamp
+    ///   if (timestamp >= retiredAt)                 skip RetiredGantry
     ///   (class, status) = registry.classAndStatus(vehicleId)
-    ///   if (status == None)                  skip UnknownVehicle
-    ///   if (status == Scrapped)              skip ScrappedVehicle
-    ///   fee = class < 5 ? tariff in force at timestamp, for class : 0
+    ///   if (status == None)                         skip UnknownVehicle
+    ///   if (status == Scrapped)                     skip ScrappedVehicle
+    ///   fee = fee of class in the tariff in force at timestamp (0 for Emergency and unknown classes)
     ///   append leaf (record, fee)
-    ///   if (fee != 0) balance >= fee ? debit it : hand the charge to _chargeShort
+    ///   if (fee != 0) balance >= fee ? debit it : _chargeShort
+    ///   if (status == Stolen)                       emit StolenVehicleSighted
     function _settleScans(BatchContext memory context, uint256 scan, uint256 scansEnd, uint256 cursor) private {
         uint256 wordIndex = NO_WORD;
         uint256 bits;
@@ -883,7 +883,6 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         if (amount == 0) revert TollEscrowZeroAmount();
         (, uint256 status) = _classAndStatus(vehicleId);
         if (status == STATUS_NONE) revert TollEscrowUnknownVehicle(vehicleId);
-        if (status == STATUS_SCRAPPED) revert TollEscrowVehicleScrapped(vehicleId);
         uint256 settled = _credit(vehicleId, amount);
         emit Deposited(vehicleId, msg.sender, amount, settled);
         _pull(msg.sender, amount);
@@ -1000,8 +999,10 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
 
     function _requireVehicleOwner(uint256 vehicleId) private view {
         // The registry is the ERC-721 of the passports; `ownerOf` reverts for a vehicle that does not exist.
-        if (IERC721(address(registry)).ownerOf(vehicleId) != msg.sender) {
-            revert TollEscrowNotVehicleOwner(vehicleId, msg.sender);
+        try IERC721(address(registry)).ownerOf(vehicleId) returns (address owner) {
+            if (owner != msg.sender) revert TollEscrowNotVehicleOwner(vehicleId, msg.sender);
+        } catch {
+            revert TollEscrowUnknownVehicle(vehicleId);
         }
     }
 

@@ -3,7 +3,7 @@
  * relayer, the fleet simulator and the tests. Everything here mirrors `contracts/interfaces/ITollEscrow.sol` byte for
  * byte; change both together or neither.
  */
-import { concat, getBytes, hexlify, Interface, keccak256, toBeHex, TypedDataEncoder, zeroPadValue } from "ethers";
+import { concat, getBytes, hexlify, Interface, keccak256, toBeHex, TypedDataEncoder } from "ethers";
 import type { Log, Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 /** One gantry reading: which vehicle, when (unix seconds), and the gantry's own sequence number for it. */
@@ -39,13 +39,13 @@ export enum DisputeStatus {
 
 /** Bytes per packed scan record: vehicleId uint48 | timestamp uint40 | sequence uint40. */
 export const SCAN_BYTES = 16;
-/** Bytes per commitment leaf: the 16-byte record then the fee as uint128. */
-export const LEAF_BYTES = 32;
+/** Bytes per commitment leaf: the 16-byte record then the fee as uint48. */
+export const LEAF_BYTES = 22;
 
 const VEHICLE_ID_BITS = 48n;
 const TIMESTAMP_BITS = 40n;
 const SEQUENCE_BITS = 40n;
-const FEE_BITS = 128n;
+const FEE_BITS = 48n;
 
 export const SCAN_BATCH_DOMAIN_NAME = "platechain TollEscrow";
 export const SCAN_BATCH_DOMAIN_VERSION = "1";
@@ -126,10 +126,10 @@ export async function signScanBatch(
   });
 }
 
-/** One commitment leaf: [ record (16 bytes) | fee uint128 ]. */
+/** One commitment leaf, 22 bytes: [ record (16 bytes) | fee uint48 ]. */
 export function encodeLeaf(charged: ChargedScan): string {
   checkWidth("fee", charged.fee, FEE_BITS);
-  return zeroPadValue(toBeHex((packScan(charged) << FEE_BITS) | charged.fee), LEAF_BYTES);
+  return toBeHex((packScan(charged) << FEE_BITS) | charged.fee, LEAF_BYTES);
 }
 
 /** The `leaves` argument of `openDispute`: every charged scan of the batch, in batch order. */
@@ -138,62 +138,73 @@ export function encodeLeaves(charged: readonly ChargedScan[]): string {
   return concat(charged.map(encodeLeaf));
 }
 
-/** The batch commitment exactly as TollEscrow computes it: keccak256 of the leaves' concatenation. */
+/** The inverse of {@link encodeLeaves}: what a batch charged, from the `leaves` of its BatchSettled event. */
+export function decodeLeaves(hex: string): ChargedScan[] {
+  const bytes = getBytes(hex);
+  if (bytes.length % LEAF_BYTES !== 0) {
+    throw new RangeError(`leaves length ${bytes.length} is not a multiple of ${LEAF_BYTES}`);
+  }
+  const feeMask = (1n << FEE_BITS) - 1n;
+  const charged: ChargedScan[] = [];
+  for (let offset = 0; offset < bytes.length; offset += LEAF_BYTES) {
+    const leaf = BigInt(hexlify(bytes.subarray(offset, offset + LEAF_BYTES)));
+    charged.push({ ...unpackScan(leaf >> FEE_BITS), fee: leaf & feeMask });
+  }
+  return charged;
+}
+
+/** The batch commitment exactly as TollEscrow computes it: keccak256 of the leaves' tight concatenation. */
 export function batchCommitment(charged: readonly ChargedScan[]): string {
   return keccak256(encodeLeaves(charged));
-}
-
-const ESCROW_EVENTS = new Interface([
-  "event ScanCharged(uint256 indexed vehicleId, uint32 indexed gantryId, uint64 sequence, uint64 timestamp, uint256 paid, uint256 unpaid)",
-  "event BatchSettled(uint256 indexed batchId, uint32 indexed gantryId, bytes32 commitment, uint256 charged, uint256 skipped, uint256 held)",
-]);
-
-/** What one settled batch charged, rebuilt from the logs of its transaction. */
-export interface SettledBatch {
-  batchId: bigint;
-  gantryId: bigint;
-  commitment: string;
-  charged: ChargedScan[];
-}
-
-/**
- * Rebuilds a batch's leaves from the escrow's logs in its transaction receipt (ScanCharged events, in log order,
- * then its BatchSettled event), for a dispute. Pass the logs of one transaction; throws if they hold no batch.
- */
-export function settledBatchFromLogs(escrowAddress: string, logs: readonly Log[]): SettledBatch {
-  const charged: ChargedScan[] = [];
-  for (const log of logs) {
-    if (log.address.toLowerCase() !== escrowAddress.toLowerCase()) continue;
-    const parsed = ESCROW_EVENTS.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null) continue;
-    if (parsed.name === "ScanCharged") {
-      const paid = parsed.args.getValue("paid") as bigint;
-      const unpaid = parsed.args.getValue("unpaid") as bigint;
-      charged.push({
-        vehicleId: parsed.args.getValue("vehicleId") as bigint,
-        timestamp: parsed.args.getValue("timestamp") as bigint,
-        sequence: parsed.args.getValue("sequence") as bigint,
-        fee: paid + unpaid,
-      });
-    } else {
-      const batchId = parsed.args.getValue("batchId") as bigint;
-      const commitment = parsed.args.getValue("commitment") as string;
-      if (batchId === 0n) throw new Error("the batch charged nothing: there is no commitment to prove against");
-      if (batchCommitment(charged) !== commitment) {
-        throw new Error(`rebuilt leaves do not match the commitment of batch ${batchId}`);
-      }
-      return {
-        batchId,
-        gantryId: parsed.args.getValue("gantryId") as bigint,
-        commitment,
-        charged,
-      };
-    }
-  }
-  throw new Error("no BatchSettled event in these logs");
 }
 
 /** The EIP-712 digest an oracle key signs for a batch; equals the escrow's `scanBatchDigest(gantryId, scans)`. */
 export function scanBatchDigest(escrowAddress: string, chainId: bigint, gantryId: bigint | number, scansHex: string): string {
   return TypedDataEncoder.hash(scanBatchDomain(escrowAddress, chainId), SCAN_BATCH_TYPES, { gantryId, scans: scansHex });
+}
+
+const BATCH_SETTLED = new Interface([
+  "event BatchSettled(uint256 indexed batchId, uint32 indexed gantryId, bytes32 commitment, uint256 skipped, uint256 held, bytes leaves)",
+]);
+
+/** What one settled batch charged, as its BatchSettled event tells it. */
+export interface SettledBatch {
+  /** 0 when the batch charged nothing (no record, nothing to dispute). */
+  batchId: bigint;
+  gantryId: bigint;
+  commitment: string;
+  skipped: bigint;
+  held: bigint;
+  /** The `leaves` bytes as emitted: pass them unchanged to `openDispute`. */
+  leaves: string;
+  charged: ChargedScan[];
+}
+
+/**
+ * Finds the escrow's BatchSettled event among the logs of a `submitScans` transaction and decodes it. Throws if the
+ * logs hold none, or if the leaves do not hash to the commitment (which would mean a different contract or format).
+ */
+export function settledBatchFromLogs(escrowAddress: string, logs: readonly Log[]): SettledBatch {
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== escrowAddress.toLowerCase()) continue;
+    const parsed = BATCH_SETTLED.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed === null) continue;
+    const batchId = parsed.args.getValue("batchId") as bigint;
+    const commitment = parsed.args.getValue("commitment") as string;
+    const leaves = parsed.args.getValue("leaves") as string;
+    const charged = decodeLeaves(leaves);
+    if (batchId !== 0n && keccak256(leaves) !== commitment) {
+      throw new Error(`the leaves of batch ${batchId} do not hash to its commitment`);
+    }
+    return {
+      batchId,
+      gantryId: parsed.args.getValue("gantryId") as bigint,
+      commitment,
+      skipped: parsed.args.getValue("skipped") as bigint,
+      held: parsed.args.getValue("held") as bigint,
+      leaves,
+      charged,
+    };
+  }
+  throw new Error("no BatchSettled event of this escrow in these logs");
 }

@@ -3,7 +3,7 @@
  * escrow and real oracle signatures. No test-only doubles of platechain's own contracts.
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { Wallet } from "ethers";
+import { id, Wallet } from "ethers";
 import type { ContractTransactionReceipt } from "ethers";
 
 import type { TestStablecoin, TollEscrow, VehicleRegistry } from "../../typechain-types/index.js";
@@ -69,8 +69,9 @@ export async function deployEscrow(ethers: HardhatEthers): Promise<EscrowFixture
   await escrow.grantRole(await escrow.ARBITER_ROLE(), arbiter.address);
   await escrow.grantRole(await escrow.PAUSER_ROLE(), pauser.address);
 
-  const oracle = Wallet.createRandom();
-  const otherOracle = Wallet.createRandom();
+  // Fixed keys, so runs are reproducible.
+  const oracle = new Wallet(id("platechain test oracle of gantry 7"));
+  const otherOracle = new Wallet(id("platechain test oracle of gantry 8"));
   await escrow.connect(tollAdmin).registerGantry(GANTRY, operator.address, [oracle.address], FEES);
   await escrow.connect(tollAdmin).registerGantry(OTHER_GANTRY, otherOperator.address, [otherOracle.address], OTHER_FEES);
 
