@@ -35,6 +35,7 @@ contract SystemHandler is TestBase {
     uint256 public constant MAX_VEHICLES = 8;
     uint256 public constant GANTRIES = 2;
     uint256 internal constant MAX_SCANS = 8;
+    uint256 internal constant LEAF_BYTES = 22;
 
     address public constant ADMIN = address(0xAD0001);
     address public constant REGISTRAR = address(0xAD0002);
@@ -396,9 +397,9 @@ contract SystemHandler is TestBase {
         if (count == 0) return;
         uint256 index = batchSeed % 4 == 0 ? batchSeed % count : count - 1 - (batchSeed % (count < 3 ? count : 3));
         GhostBatch storage ghost = _batches[index];
-        uint256 leafCount = ghost.leaves.length / 32;
+        uint256 leafCount = ghost.leaves.length / LEAF_BYTES;
         uint256 leafIndex = leafSeed % leafCount;
-        uint256 vehicleId = uint256(_leaf(ghost.leaves, leafIndex)) >> 208;
+        uint256 vehicleId = _leaf(ghost.leaves, leafIndex) >> 128;
         vm.prank(ghostOwner[vehicleId]);
         try escrow.openDispute(ghost.batchId, ghost.leaves, leafIndex) {
             _openDisputes.push([ghost.batchId, leafIndex]);
@@ -658,7 +659,7 @@ contract SystemHandler is TestBase {
                 (bytes32 commitment,,, bytes memory leaves) = abi.decode(log_.data, (bytes32, uint256, uint256, bytes));
                 if (batchId == 0) continue;
                 if (commitment != keccak256(leaves)) ++commitmentMismatches;
-                for (uint256 j; j < leaves.length / 32; ++j) {
+                for (uint256 j; j < leaves.length / LEAF_BYTES; ++j) {
                     _onCharged(gantryId, scans, statuses, _leaf(leaves, j));
                 }
                 _batches.push(
@@ -670,9 +671,9 @@ contract SystemHandler is TestBase {
 
     /// @dev One charged scan (a leaf): counts it, checks it is a scan the oracle signed, of a vehicle that could be
     /// charged, at the price of the vehicle's class at the scan's time.
-    function _onCharged(uint32 gantryId, bytes memory scans, uint256[] memory statuses, bytes32 leaf) private {
-        uint256 record = uint256(leaf) >> 128;
-        uint256 fee = uint256(leaf) & type(uint128).max;
+    function _onCharged(uint32 gantryId, bytes memory scans, uint256[] memory statuses, uint256 leaf) private {
+        uint256 record = leaf >> 48;
+        uint256 fee = leaf & type(uint48).max;
         uint256 vehicleId = record >> 80;
         uint64 timestamp = uint64((record >> 40) & type(uint40).max);
         uint64 sequence = uint64(record & type(uint40).max);
@@ -747,10 +748,11 @@ contract SystemHandler is TestBase {
         return abi.encodePacked(r, s, v);
     }
 
-    function _leaf(bytes memory leaves, uint256 index) private pure returns (bytes32 leaf) {
+    /// @dev Leaf `index` of a batch: [ vehicleId (48) | timestamp (40) | sequence (40) | fee (48) ], 22 bytes.
+    function _leaf(bytes memory leaves, uint256 index) private pure returns (uint256 leaf) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            leaf := mload(add(add(leaves, 0x20), mul(index, 0x20)))
+            leaf := shr(80, mload(add(add(leaves, 0x20), mul(index, 22))))
         }
     }
 
