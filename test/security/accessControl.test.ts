@@ -430,11 +430,12 @@ describe("Access-control matrix", function () {
           const f = await networkHelpers.loadFixture(systemFixture);
           if (entry.prepare !== undefined) await entry.prepare(f);
           const contract = pick(f);
-          if ("role" in entry.gate) {
-            const roleId = (await contract.getFunction(entry.gate.role).staticCall()) as string;
+          const roleId =
+            "role" in entry.gate ? ((await contract.getFunction(entry.gate.role).staticCall()) as string) : undefined;
+          if (roleId !== undefined) {
             for (const name of CALLERS) {
               const holds = (await contract.getFunction("hasRole").staticCall(roleId, f.accounts[name].address)) as boolean;
-              expect(holds, `${name} holds ${entry.gate.role}`).to.equal(allowed.includes(name));
+              expect(holds, `${name} holds the role`).to.equal(allowed.includes(name));
             }
           }
           for (const name of CALLERS) {
@@ -443,9 +444,8 @@ describe("Access-control matrix", function () {
             const call = (contract.connect(caller) as BaseContract).getFunction(signature).staticCall(...args);
             calls += 1;
             if (allowed.includes(name)) {
-              await expect(call, `${name} may call ${signature}`).not.to.be.rejected;
-            } else if ("role" in entry.gate) {
-              const roleId = (await contract.getFunction(entry.gate.role).staticCall()) as string;
+              await expect(call, `${name} may call ${signature}`).not.to.be.revert(ethers);
+            } else if (roleId !== undefined) {
               await expect(call, `${name} calls ${signature}`)
                 .to.be.revertedWithCustomError(contract, "AccessControlUnauthorizedAccount")
                 .withArgs(caller.address, roleId);

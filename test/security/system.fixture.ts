@@ -10,7 +10,7 @@ import { Wallet, id } from "ethers";
 
 import { TrustLevel, encodeBatch, type DrivingRecord } from "../../scripts/lib/ledger.js";
 import { encodeScans, signScanBatch, type Scan } from "../../scripts/lib/scans.js";
-import { VehicleClass } from "../../scripts/lib/vehicle.js";
+import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 import type {
   DrivingRecordLedger,
   TestStablecoin,
@@ -69,8 +69,14 @@ export interface SystemFixture {
   readonly car: bigint;
   /** A truck of `owner`, charged in the open-dispute batch (its leaf is not disputed yet). */
   readonly truck: bigint;
-  /** A car of `buyer`. */
+  /** A car of `buyer`, whose first plate was rotated out (see {@link revokedPlate}). */
   readonly buyersCar: bigint;
+  /** A car of `buyer` flagged stolen. */
+  readonly stolenCar: bigint;
+  /** A car of `buyer`, scrapped. */
+  readonly scrappedCar: bigint;
+  /** The first plate key of `buyersCar`, revoked by a rotation. */
+  readonly revokedPlate: Wallet;
   /** Settled when the fixture started; released: its revenue is `operator`'s claimable. */
   readonly releasedBatch: bigint;
   /** Settled when the fixture started; its window has closed and it can be released. */
@@ -190,6 +196,14 @@ export async function deploySystem(ethers: HardhatEthers, helpers: NetworkHelper
   const car = await register(accounts.owner, VehicleClass.Car);
   const truck = await register(accounts.owner, VehicleClass.Truck);
   const buyersCar = await register(accounts.buyer, VehicleClass.Car);
+  const stolenCar = await register(accounts.buyer, VehicleClass.Car);
+  const scrappedCar = await register(accounts.buyer, VehicleClass.Car);
+  await registry.connect(accounts.regulator).setStatus(stolenCar, VehicleStatus.Stolen, 1);
+  await registry.connect(accounts.regulator).setStatus(scrappedCar, VehicleStatus.Scrapped, 2);
+  const revokedPlate = plates.get(buyersCar) as Wallet;
+  const newPlate = plateWallet(`${buyersCar} rotated`);
+  await registry.connect(accounts.registrar).rotatePlate(buyersCar, newPlate.address);
+  plates.set(buyersCar, newPlate);
 
   for (const signer of Object.values(accounts)) {
     await token.mint(signer.address, WALLET);
@@ -246,6 +260,9 @@ export async function deploySystem(ethers: HardhatEthers, helpers: NetworkHelper
     car,
     truck,
     buyersCar,
+    stolenCar,
+    scrappedCar,
+    revokedPlate,
     releasedBatch: released.batchId,
     releasableBatch: releasable.batchId,
     disputedBatch: disputed.batchId,
