@@ -5,6 +5,7 @@ import type { Scan } from "../../scripts/lib/scans.js";
 import { VehicleStatus } from "../../scripts/lib/vehicle.js";
 import { deployEscrow, GANTRY, now, registerVehicle, submit, USD } from "./escrow.fixture.js";
 import type { EscrowFixture } from "./escrow.fixture.js";
+import { skipGasAssertionsUnderCoverage } from "../utils/coverage.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -55,6 +56,9 @@ function consecutiveScans(vehicleIds: readonly bigint[], count: number, timestam
 describe("TollEscrow gas", function () {
   // Registering and funding a full batch's worth of vehicles takes a while on the in-process network.
   this.timeout(300_000);
+  before(function () {
+    skipGasAssertionsUnderCoverage(this);
+  });
 
   describe("a batch of scans of distinct vehicles that have balances", function () {
     for (const size of [1, 10, 100]) {

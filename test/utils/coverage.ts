@@ -9,11 +9,12 @@
 export const UNDER_COVERAGE = process.env.HARDHAT_COVERAGE === "true";
 
 /**
- * Call first thing in a mocha `it` (a `function () {}`, not an arrow) that asserts gas figures: under coverage it
- * marks the test skipped, with the reason in its title, instead of failing on instrumented gas.
+ * Call from a `before` hook of a `describe` that asserts gas figures (or first thing in such an `it`), as a
+ * `function () {}`: under coverage it prints why and skips the tests (they show as pending), instead of failing on
+ * instrumented gas. Outside coverage it does nothing.
  */
 export function skipGasAssertionsUnderCoverage(context: Mocha.Context): void {
   if (!UNDER_COVERAGE) return;
-  if (context.test !== undefined) context.test.title += " (gas not measured under coverage instrumentation)";
+  console.log("      (gas assertions skipped: coverage instrumentation changes gas)");
   context.skip();
 }
