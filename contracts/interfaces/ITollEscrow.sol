@@ -344,8 +344,8 @@ interface ITollEscrow {
     function deposit(uint256 vehicleId, uint256 amount) external;
 
     /// @notice {deposit} in one transaction with an EIP-2612 permit signed by the caller.
-    /// @dev A permit that fails (for example because someone front-ran it onto the chain) is ignored; the transfer
-    /// then succeeds if the allowance is in place anyway.
+    /// @dev The permit is used only if the allowance is short, so a permit someone front-ran onto the chain does not
+    /// make the deposit fail.
     /// Requirements: as {deposit}. Emits a {Deposited} event.
     function depositWithPermit(uint256 vehicleId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external;

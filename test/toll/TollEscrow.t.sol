@@ -6,6 +6,9 @@ import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol"
 import {Vm} from "../utils/Vm.sol";
 import {TollEscrowSetup} from "./TollEscrowSetup.sol";
 
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
 /// @notice Unit and fuzz tests of TollEscrow's rules, each fuzz test next to a concrete twin in plain values.
 contract TollEscrowTest is TollEscrowSetup {
     uint256 internal car;

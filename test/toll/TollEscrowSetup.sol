@@ -7,6 +7,9 @@ import {TollEscrow} from "../../contracts/toll/TollEscrow.sol";
 import {VehicleRegistry} from "../../contracts/vehicle/VehicleRegistry.sol";
 import {TestBase, Vm} from "../utils/Vm.sol";
 
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
 /// @notice Deploys the real registry, stablecoin and escrow, and the helpers the toll Solidity tests share: packed
 /// scan records, oracle signatures made with `vm.sign`, and reading a batch's leaves from its event.
 abstract contract TollEscrowSetup is TestBase {
