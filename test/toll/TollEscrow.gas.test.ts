@@ -106,7 +106,8 @@ describe("TollEscrow gas", function () {
         sequence: BigInt(i + 1) * 256n + 1_000_000n,
       }));
       const receipt = await submit(f, GANTRY, scans);
-      console.log(`      gas: worst case, ${maxScans} scans, ${receipt.gasUsed} total, ${receipt.gasUsed / BigInt(maxScans)} per scan`);
+      const perScan = receipt.gasUsed / BigInt(maxScans);
+      console.log(`      gas: worst case, ${maxScans} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
       expect(await f.escrow.debtOf(f.vehicleIds[0], 1n)).to.equal(2n * USD);
       expect(receipt.gasUsed).to.be.below((TX_GAS_CAP * 3n) / 4n);
     });
