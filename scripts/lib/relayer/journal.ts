@@ -9,6 +9,7 @@
  * Batch states:  pending --(signed tx journaled, then broadcast)--> sent --(receipt + confirmations)--> confirmed
  *                   ^                                                 |
  *                   +--------- requeued (nonce taken by another tx) --+--> failed (reverted; retried on restart)
+ *        pending --> split (over the gas cap: its readings moved to two new pending batches)
  *
  * One relayer per journal: the database is opened in exclusive locking mode, so a second one fails at once.
  */
@@ -16,7 +17,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
 
-export type BatchState = "pending" | "sent" | "confirmed" | "failed";
+export type BatchState = "pending" | "sent" | "confirmed" | "failed" | "split";
 
 export interface ReadingRecord {
   readonly gantryId: number;
@@ -86,9 +87,9 @@ const SCHEMA_VERSION = "1";
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS batches (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   gantry_id INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'confirmed', 'failed')),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'confirmed', 'failed', 'split')),
   scans TEXT NOT NULL,
   signature TEXT NOT NULL,
   scan_count INTEGER NOT NULL,
@@ -225,11 +226,12 @@ export class Journal {
     return this.#transaction(() => this.#insertBatch(batch));
   }
 
-  /** Replaces a pending batch by smaller ones (it was over the gas cap), atomically; returns the new ids. */
+  /** Replaces a pending batch by smaller ones (it was over the gas cap), atomically; returns the new ids. The old
+   * batch stays, in state `split`, with any transactions it had. */
   splitBatch(batchId: number, parts: readonly NewBatch[]): number[] {
     return this.#transaction(() => {
       this.#run("UPDATE readings SET batch_id = NULL WHERE batch_id = ?", batchId);
-      this.#run("DELETE FROM batches WHERE id = ? AND state = 'pending'", batchId);
+      this.#setState(batchId, "split", {});
       return parts.map((part) => this.#insertBatch(part));
     });
   }
@@ -286,7 +288,7 @@ export class Journal {
   }
 
   counts(): JournalCounts {
-    const batches: Record<BatchState, number> = { pending: 0, sent: 0, confirmed: 0, failed: 0 };
+    const batches: Record<BatchState, number> = { pending: 0, sent: 0, confirmed: 0, failed: 0, split: 0 };
     for (const row of this.#all("SELECT state, COUNT(*) AS n FROM batches GROUP BY state")) {
       batches[String(row.state) as BatchState] = Number(row.n);
     }

@@ -49,6 +49,8 @@ const UINT32_MAX = 0xffff_ffff;
 const UINT40_MAX = 2 ** 40 - 1;
 /** The wire format's `vehicleId` is uint48. */
 const UINT48_MAX = 2 ** 48 - 1;
+/** Unix seconds this large lie past the year 5000: the gantry most likely sent milliseconds. */
+const MILLISECONDS_LIKELY = 1e11;
 /** ISO 8601 with an explicit zone: a reading without one would depend on the relayer's time zone. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -73,13 +75,12 @@ export function parseReading(text: string, nowSeconds: number, clockSkewSeconds:
     return invalid('"plate" must be the plate key\'s 0x address (20 bytes hex, checksum optional)');
   }
   const timestamp = parseTime(fields.time);
+  const hint = typeof fields.time === "number" && fields.time > MILLISECONDS_LIKELY ? " (milliseconds?)" : "";
   if (timestamp === undefined) {
-    return invalid('"time" must be ISO 8601 with a zone ("2026-11-25T08:00:01Z") or unix seconds');
+    return invalid(`"time" must be ISO 8601 with a zone ("2026-11-25T08:00:01Z") or unix seconds${hint}`);
   }
   if (timestamp > nowSeconds + clockSkewSeconds) {
-    const ahead = timestamp - nowSeconds;
-    const hint = timestamp > 1e11 ? " (milliseconds instead of seconds?)" : "";
-    return { ok: false, reason: "future-time", detail: `time is ${ahead} s in the future${hint}` };
+    return { ok: false, reason: "future-time", detail: `time is ${timestamp - nowSeconds} s in the future${hint}` };
   }
   return { ok: true, reading: { gantryId, plate: getAddress(plate), timestamp, sequence } };
 }
