@@ -43,11 +43,11 @@ describe("relayer building blocks", function () {
       const oracle = Wallet.createRandom();
       const escrow = Wallet.createRandom().address;
       const scans = encodeScans([{ vehicleId: 5n, timestamp: 1_800_000_000n, sequence: 42n }]);
-      const signature = await signScanBatch(oracle, { chainId: 31337n, escrow }, 7, scans);
+      const signature = await signScanBatch(oracle, escrow, 31337n, 7, scans);
       const types = { ScanBatch: [...SCAN_BATCH_TYPES.ScanBatch] };
-      const signer = verifyTypedData(scanBatchDomain(31337n, escrow), types, { gantryId: 7, scans }, signature);
+      const signer = verifyTypedData(scanBatchDomain(escrow, 31337n), types, { gantryId: 7, scans }, signature);
       expect(signer).to.equal(oracle.address);
-      const otherChain = verifyTypedData(scanBatchDomain(1n, escrow), types, { gantryId: 7, scans }, signature);
+      const otherChain = verifyTypedData(scanBatchDomain(escrow, 1n), types, { gantryId: 7, scans }, signature);
       expect(otherChain).not.to.equal(oracle.address);
     });
   });
@@ -94,6 +94,44 @@ describe("relayer building blocks", function () {
       batcher.add(reading(1, 2));
       await sealedOnce;
       expect(sealed).to.deep.equal([[1, 2]]);
+    });
+
+    it("holds a reading from the future until its time has come", async function () {
+      let now = 1_000;
+      const sealed: number[][] = [];
+      const batcher = new Batcher({
+        maxBatchSize: 1,
+        maxWaitMs: 60_000,
+        now: () => now,
+        seal: async (_gantryId, readings) => {
+          sealed.push(readings.map((r) => r.sequence));
+        },
+        onError: () => {},
+      });
+      batcher.add({ ...reading(1, 1), timestamp: 999 });
+      // A reading stamped this very second still waits the hold margin.
+      now = 999;
+      batcher.add({ ...reading(1, 2), timestamp: 999 });
+      await batcher.idle();
+      expect(sealed).to.deep.equal([[1]]);
+      expect(batcher.held).to.equal(1);
+      await batcher.flushAll();
+      expect(sealed).to.deep.equal([[1], [2]]);
+      expect(batcher.held).to.equal(0);
+    });
+
+    it("drops held readings on discard", function () {
+      const batcher = new Batcher({
+        maxBatchSize: 1,
+        maxWaitMs: 60_000,
+        now: () => 0,
+        seal: async () => expect.fail("nothing should be sealed"),
+        onError: () => {},
+      });
+      batcher.add({ ...reading(1, 1), timestamp: 3_600 });
+      expect(batcher.held).to.equal(1);
+      batcher.discard();
+      expect(batcher.held).to.equal(0);
     });
 
     it("seals one batch at a time, and stops after a failure", async function () {

@@ -73,6 +73,7 @@ export interface JournalCounts {
   readonly readings: number;
   readonly unbatched: number;
   readonly batches: Readonly<Record<BatchState, number>>;
+  /** Readings in confirmed batches. */
   readonly scansConfirmed: number;
   readonly gasUsed: bigint;
 }
@@ -255,12 +256,31 @@ export class Journal {
     });
   }
 
-  markConfirmed(batchId: number, receipt: { txHash: string | null; blockNumber: number | null; gasUsed: bigint | null }) {
-    this.#setState(batchId, "confirmed", {
-      tx_hash: receipt.txHash,
-      block_number: receipt.blockNumber,
-      gas_used: receipt.gasUsed === null ? null : receipt.gasUsed.toString(),
-      error: null,
+  /**
+   * Marks a batch confirmed. Readings whose scans the escrow left unsettled (`unsettled` sequences: skipped as
+   * from the future) leave the batch in the same transaction and wait, unbatched, to be sent again; they are
+   * returned.
+   */
+  markConfirmed(
+    batchId: number,
+    receipt: { txHash: string | null; blockNumber: number | null; gasUsed: bigint | null },
+    unsettled: readonly number[] = [],
+  ): ReadingRecord[] {
+    return this.#transaction(() => {
+      this.#setState(batchId, "confirmed", {
+        tx_hash: receipt.txHash,
+        block_number: receipt.blockNumber,
+        gas_used: receipt.gasUsed === null ? null : receipt.gasUsed.toString(),
+        error: null,
+      });
+      const detached: ReadingRecord[] = [];
+      for (const sequence of unsettled) {
+        const row = this.#get("SELECT * FROM readings WHERE batch_id = ? AND sequence = ?", batchId, sequence);
+        if (row === undefined) continue;
+        this.#run("UPDATE readings SET batch_id = NULL WHERE batch_id = ? AND sequence = ?", batchId, sequence);
+        detached.push(toReading(row));
+      }
+      return detached;
     });
   }
 
@@ -293,13 +313,16 @@ export class Journal {
       batches[String(row.state) as BatchState] = Number(row.n);
     }
     const readings = this.#get("SELECT COUNT(*) AS n, COUNT(*) - COUNT(batch_id) AS unbatched FROM readings");
-    const confirmed = this.#all("SELECT scan_count, gas_used FROM batches WHERE state = 'confirmed'");
+    const gas = this.#all("SELECT gas_used FROM batches WHERE state = 'confirmed' AND gas_used IS NOT NULL");
+    const settled = this.#get(
+      "SELECT COUNT(*) AS n FROM readings JOIN batches ON readings.batch_id = batches.id WHERE batches.state = 'confirmed'",
+    );
     return {
       readings: Number(readings?.n ?? 0),
       unbatched: Number(readings?.unbatched ?? 0),
       batches,
-      scansConfirmed: confirmed.reduce((sum, row) => sum + Number(row.scan_count), 0),
-      gasUsed: confirmed.reduce((sum, row) => sum + BigInt(row.gas_used === null ? 0 : String(row.gas_used)), 0n),
+      scansConfirmed: Number(settled?.n ?? 0),
+      gasUsed: gas.reduce((sum, row) => sum + BigInt(String(row.gas_used)), 0n),
     };
   }
 

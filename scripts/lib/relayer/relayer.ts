@@ -122,6 +122,11 @@ class RelayerRun {
       maxFeePerGas: config.maxFeePerGas,
       dryRun: config.dryRun,
       signBatch,
+      onUnsettled: (readings, chainTime) => {
+        // Ahead of the chain's clock by `ahead` seconds: try again once that much time has passed.
+        const now = Math.floor(Date.now() / 1000);
+        for (const reading of readings) batcher.add(reading, now + Math.max(1, reading.timestamp - chainTime));
+      },
       stopSending: this.#stopping.signal,
     });
     this.#logger.info("Relayer#start", config.dryRun ? "dry run started" : "relayer started", {
@@ -264,7 +269,7 @@ class RelayerRun {
   async #sign(gantryId: number, scans: string): Promise<string> {
     const oracle = this.#o.oracleSigners.get(gantryId);
     if (oracle === undefined) throw new Error(`no oracle key for gantry ${gantryId}`);
-    return signScanBatch(oracle, { chainId: this.#o.contracts.chainId, escrow: this.#o.contracts.escrow }, gantryId, scans);
+    return signScanBatch(oracle, this.#o.contracts.escrow, this.#o.contracts.chainId, gantryId, scans);
   }
 
   // --- lifecycle --------------------------------------------------------------------------------------------------
@@ -293,12 +298,16 @@ class RelayerRun {
   }
 
   async #finish(batcher: Batcher, queue: TxQueue, sending: Promise<void>): Promise<void> {
+    // Until everything is settled: confirmations may hand back scans the escrow left unsettled (from the future).
+    while (!this.#stopping.signal.aborted) {
+      await batcher.flushAll(this.#stopping.signal);
+      await queue.idle();
+      if (batcher.waiting === 0 && batcher.held === 0) break;
+    }
     if (this.#stopping.signal.aborted) {
       // Unsealed readings are journaled already: the next run batches them.
       batcher.discard();
       await batcher.idle();
-    } else {
-      await batcher.flushAll();
     }
     queue.close();
     if (this.#stopping.signal.aborted) {
@@ -330,6 +339,7 @@ class RelayerRun {
         rejected: s.rejected,
         replayed: s.replayed,
         waiting: batcher.waiting,
+        held: batcher.held,
         backlog: queue.backlog,
         sent: s.batchesSent,
         confirmed: s.batchesConfirmed,

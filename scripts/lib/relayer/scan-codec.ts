@@ -2,8 +2,11 @@
  * The scan batch wire format of ITollEscrow: 16-byte records `vehicleId uint48 | timestamp uint40 | sequence uint40`
  * (big-endian, tightly packed), signed as EIP-712 `ScanBatch(uint32 gantryId,bytes scans)` in the domain
  * { name "platechain TollEscrow", version "1", chainId, verifyingContract }.
+ *
+ * TODO(reconcile): `scripts/lib/scans.ts` (branch `escrow`) is the shared implementation with the same function
+ * signatures; once it is merged the relayer imports it and this file goes.
  */
-import { getBytes, hexlify, type BytesLike, type Signer, type TypedDataDomain } from "ethers";
+import { getBytes, hexlify, type Signer, type TypedDataDomain } from "ethers";
 
 export interface Scan {
   readonly vehicleId: bigint;
@@ -24,8 +27,8 @@ export const SCAN_BATCH_TYPES = {
 } as const;
 
 /** The escrow's EIP-712 domain. */
-export function scanBatchDomain(chainId: bigint, escrow: string): TypedDataDomain {
-  return { name: "platechain TollEscrow", version: "1", chainId, verifyingContract: escrow };
+export function scanBatchDomain(escrowAddress: string, chainId: bigint): TypedDataDomain {
+  return { name: "platechain TollEscrow", version: "1", chainId, verifyingContract: escrowAddress };
 }
 
 /** Packs scans into the `scans` bytes of `submitScans`. */
@@ -42,8 +45,8 @@ export function encodeScans(scans: readonly Scan[]): string {
 }
 
 /** Unpacks the `scans` bytes of `submitScans`. */
-export function decodeScans(data: BytesLike): Scan[] {
-  const bytes = getBytes(data);
+export function decodeScans(hex: string): Scan[] {
+  const bytes = getBytes(hex);
   if (bytes.length % SCAN_BYTES !== 0) throw new Error(`scans: ${bytes.length} bytes is not a whole number of scans`);
   const scans: Scan[] = [];
   for (let offset = 0; offset < bytes.length; offset += SCAN_BYTES) {
@@ -53,15 +56,16 @@ export function decodeScans(data: BytesLike): Scan[] {
   return scans;
 }
 
-/** The oracle's EIP-712 signature over a batch. */
+/** The oracle's EIP-712 signature over a batch: the `signature` argument of `submitScans`. */
 export async function signScanBatch(
-  oracle: Signer,
-  domain: { readonly chainId: bigint; readonly escrow: string },
-  gantryId: number,
-  scans: string,
+  oracle: Pick<Signer, "signTypedData">,
+  escrowAddress: string,
+  chainId: bigint,
+  gantryId: bigint | number,
+  scansHex: string,
 ): Promise<string> {
   const types = { ScanBatch: [...SCAN_BATCH_TYPES.ScanBatch] };
-  return oracle.signTypedData(scanBatchDomain(domain.chainId, domain.escrow), types, { gantryId, scans });
+  return oracle.signTypedData(scanBatchDomain(escrowAddress, chainId), types, { gantryId, scans: scansHex });
 }
 
 function checkRange(field: string, value: bigint, max: bigint): void {

@@ -14,7 +14,7 @@ import { Transaction, type Provider, type Signer, type TransactionReceipt, type 
 import type { ITollEscrow } from "../../../typechain-types/index.js";
 
 import { errorMessage, errorText, Signal, sleep } from "./async.js";
-import type { BatchRecord, Journal, TxRecord } from "./journal.js";
+import type { BatchRecord, Journal, ReadingRecord, TxRecord } from "./journal.js";
 import type { Logger } from "./logger.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
 import { decodeScans, encodeScans, type Scan } from "./scan-codec.js";
@@ -34,6 +34,8 @@ export const MAX_REPLACEMENTS = 8;
 /** Wait between broadcasts while the gas account cannot pay: long enough not to spam the node or the log, short
  * enough that a top-up is noticed quickly. */
 export const INSUFFICIENT_FUNDS_RETRY_MS = 15_000;
+/** ITollEscrow.SkipReason.FutureTimestamp: the one skip that leaves a scan unsettled. */
+const SKIP_FUTURE_TIMESTAMP = 4;
 /** `isScanSettled` calls in flight at once when a batch's fate is checked scan by scan. */
 const SETTLED_CHECK_PARALLELISM = 32;
 
@@ -63,6 +65,9 @@ export interface TxQueueOptions {
   readonly dryRun: boolean;
   /** Signs a part of a batch that had to be split. */
   readonly signBatch: (gantryId: number, scans: string) => Promise<string>;
+  /** Receives the readings of a confirmed batch that the escrow left unsettled (skipped as from the future,
+   * judged by `chainTime`, the block's timestamp): they are unbatched in the journal and must be sent again. */
+  readonly onUnsettled: (readings: readonly ReadingRecord[], chainTime: number) => void;
   /** Fires on a graceful stop: no new transaction is sent; those in flight are still watched. */
   readonly stopSending: AbortSignal;
 }
@@ -86,6 +91,7 @@ export class TxQueue {
   readonly #wake = new Signal();
   readonly #room = new Signal();
   #closed = false;
+  #processing = false;
   #fatal: unknown = undefined;
   #from = "";
   #nextNonce = 0;
@@ -94,9 +100,9 @@ export class TxQueue {
     this.#o = options;
   }
 
-  /** Batches waiting or in flight. */
+  /** Batches waiting, being prepared, or in flight. */
   get backlog(): number {
-    return this.#queue.length + this.#inFlight.size;
+    return this.#queue.length + this.#inFlight.size + (this.#processing ? 1 : 0);
   }
 
   /** Reads the gas account's nonce and takes over what the journal says was left unfinished. Call once, first. */
@@ -130,9 +136,14 @@ export class TxQueue {
 
   /** Waits until the backlog is below `limit` (or sending stops). */
   async waitForRoom(limit: number): Promise<void> {
-    while (this.backlog >= limit && !this.#o.stopSending.aborted && !this.#o.rpc.signal.aborted) {
+    while (this.backlog >= limit && !this.#o.stopSending.aborted && this.#fatal === undefined) {
       await this.#room.wait(this.#o.stopSending);
     }
+  }
+
+  /** Waits until every batch enqueued so far is confirmed or failed (or sending stops). */
+  async idle(): Promise<void> {
+    await this.waitForRoom(1);
   }
 
   /** Sends and watches batches until closed and drained, or stopped. Throws what went fatally wrong. */
@@ -144,7 +155,9 @@ export class TxQueue {
       }
       const batchId = this.#queue.shift();
       if (batchId !== undefined) {
+        this.#processing = true;
         await this.#guard(this.#process(batchId));
+        this.#processing = false;
         this.#room.notify();
       } else if (this.#inFlight.size > 0) {
         await Promise.race([...this.#inFlight.values(), this.#wake.wait()]);
@@ -350,14 +363,15 @@ export class TxQueue {
     const head = await this.#o.rpc.call("blockNumber", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
     const tally = this.#tally(receipt);
-    this.#o.journal.markConfirmed(batchId, {
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
-      gasUsed: receipt.gasUsed,
-    });
+    const unsettled = this.#o.journal.markConfirmed(
+      batchId,
+      { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed },
+      tally.future,
+    );
+    if (unsettled.length > 0) await this.#returnUnsettled(batch, unsettled, receipt.blockNumber);
     const stats = this.#o.stats;
     stats.batchesConfirmed++;
-    stats.scansConfirmed += batch.scanCount;
+    stats.scansConfirmed += batch.scanCount - unsettled.length;
     stats.scansCharged += tally.charged;
     stats.scansSkipped += tally.skipped;
     stats.stolenSighted += tally.stolen;
@@ -369,6 +383,7 @@ export class TxQueue {
       scans: batch.scanCount,
       charged: tally.charged,
       skipped: tally.skipped,
+      unsettled: unsettled.length,
       gasUsed: receipt.gasUsed,
       block: receipt.blockNumber,
       tx: receipt.hash,
@@ -546,16 +561,33 @@ export class TxQueue {
     return { maxFeePerGas, maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, maxFeePerGas) };
   }
 
-  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number } {
-    const tally = { charged: 0, skipped: 0, stolen: 0 };
+  /** Counts what the escrow did with the batch's scans, and lists those it left unsettled (from the future). */
+  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number; future: number[] } {
+    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
     const escrow = this.#o.escrow;
+    const address = escrow.target.toString().toLowerCase();
     for (const log of receipt.logs) {
-      const name = escrow.interface.parseLog(log)?.name;
-      if (name === "ScanCharged") tally.charged++;
-      else if (name === "ScanSkipped") tally.skipped++;
-      else if (name === "StolenVehicleSighted") tally.stolen++;
+      if (log.address.toLowerCase() !== address) continue;
+      const parsed = escrow.interface.parseLog(log);
+      if (parsed?.name === "ScanCharged") tally.charged++;
+      else if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
+      else if (parsed?.name !== "ScanSkipped") continue;
+      else if (Number(parsed.args.reason) === SKIP_FUTURE_TIMESTAMP) tally.future.push(Number(parsed.args.sequence));
+      else tally.skipped++;
     }
     return tally;
+  }
+
+  async #returnUnsettled(batch: BatchRecord, readings: readonly ReadingRecord[], blockNumber: number): Promise<void> {
+    const block = await this.#o.rpc.call("getBlock", () => this.#o.provider.getBlock(blockNumber));
+    const chainTime = block?.timestamp ?? Math.floor(Date.now() / 1000);
+    this.#o.logger.warn("TxQueue#confirm", "scans ahead of the chain's clock left unsettled; they will be sent again", {
+      batch: batch.id,
+      gantry: batch.gantryId,
+      scans: readings.length,
+      chainTime,
+    });
+    this.#o.onUnsettled(readings, chainTime);
   }
 
   /** Runs background work so that a failure is recorded and rethrown by {run}, never lost. */
