@@ -52,6 +52,8 @@ export interface RunRelayerOptions {
   /** Stops the run gracefully: reading stops, transactions in flight get {SHUTDOWN_GRACE_MS} to confirm. */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
+  /** The relayer's idea of now, in unix seconds (time checks and holding readings); the wall clock by default. */
+  readonly clock?: () => number;
 }
 
 export interface RelayerSummary extends RelayerStats {
@@ -78,6 +80,7 @@ class RelayerRun {
   readonly #logger: Logger;
   readonly #stats = newStats();
   readonly #startedAt = Date.now();
+  readonly #clock: () => number;
   /** Graceful stop: no more reading or sending. Fired by the caller's signal or a fatal error. */
   readonly #stopping = new AbortController();
   /** Hard stop: RPC retries and confirmation polling give up. Fired after the grace period. */
@@ -90,6 +93,7 @@ class RelayerRun {
     this.#o = options;
     this.#config = options.config;
     this.#logger = options.logger ?? createLogger({ json: options.config.json });
+    this.#clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
     const onAbort = () => this.#stopping.abort();
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -123,8 +127,8 @@ class RelayerRun {
       dryRun: config.dryRun,
       signBatch,
       onUnsettled: (readings, chainTime) => {
-        // Ahead of the chain's clock by `ahead` seconds: try again once that much time has passed.
-        const now = Math.floor(Date.now() / 1000);
+        // Ahead of the chain's clock: try again once that much time has passed.
+        const now = this.#clock();
         for (const reading of readings) batcher.add(reading, now + Math.max(1, reading.timestamp - chainTime));
       },
       stopSending: this.#stopping.signal,
@@ -145,6 +149,7 @@ class RelayerRun {
       maxWaitMs: config.maxWaitMs,
       seal: async (gantryId, readings) => this.#seal(queue, gantryId, readings),
       onError: (error) => this.#fail(error),
+      now: this.#clock,
     });
     for (const reading of journal.unbatchedReadings()) batcher.add(reading);
     this.#startProgress(queue, batcher);
@@ -154,6 +159,7 @@ class RelayerRun {
       gantries: new Set(this.#o.oracleSigners.keys()),
       clockSkewSeconds: config.clockSkewSeconds,
       maxLineBytes: config.maxLineBytes,
+      now: this.#clock,
     });
     this.#logger.info("Relayer#ready", "reading input", { input: this.#inputName() });
     await this.#readInput(validator, batcher, queue);
