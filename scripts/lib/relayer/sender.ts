@@ -36,6 +36,9 @@ export const MAX_REPLACEMENTS = 8;
 export const INSUFFICIENT_FUNDS_RETRY_MS = 15_000;
 /** ITollEscrow.SkipReason.FutureTimestamp: the one skip that leaves a scan unsettled. */
 const SKIP_FUTURE_TIMESTAMP = 4;
+/** While the escrow is paused, a batch is simulated again every this many polls (30 s at the default 1 s poll): a
+ * pause lasts hours, so there is no hurry, but an unpause should be noticed within a minute. */
+export const PAUSED_RECHECK_POLLS = 30;
 /** `isScanSettled` calls in flight at once when a batch's fate is checked scan by scan. */
 const SETTLED_CHECK_PARALLELISM = 32;
 
@@ -80,6 +83,7 @@ interface Fees {
 type Plan =
   | { readonly kind: "send"; readonly gasLimit: bigint }
   | { readonly kind: "split" }
+  | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
 
 type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | { readonly rejected: string };
@@ -178,6 +182,7 @@ export class TxQueue {
     const batch = this.#o.journal.batch(batchId);
     if (batch === undefined || batch.state !== "pending") return;
     const plan = await this.#plan(batch);
+    if (plan.kind === "wait") return this.#waitAndRetry(batch, plan.reason);
     if (plan.kind === "fail") return this.#fail(batch, plan.reason);
     if (plan.kind === "split") return this.#split(batch);
     if (this.#o.dryRun) {
@@ -201,7 +206,9 @@ export class TxQueue {
       await this.#o.rpc.call("submitScans.staticCall", () => this.#o.escrow.submitScans.staticCall(...args, overrides));
     } catch (error) {
       if (error instanceof RelayerStopped) throw error;
-      return { kind: "fail", reason: `simulation reverted: ${describeRevert(error)}` };
+      const reason = describeRevert(error);
+      if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
+      return { kind: "fail", reason: `simulation reverted: ${reason}` };
     }
     let gas: bigint;
     try {
@@ -218,6 +225,14 @@ export class TxQueue {
     if (gasLimit <= TX_GAS_CAP) return { kind: "send", gasLimit };
     if (batch.scanCount > 1) return { kind: "split" };
     return { kind: "fail", reason: `one scan needs ${gas} gas, over the ${TX_GAS_CAP} cap` };
+  }
+
+  /** The escrow is paused: nothing settles until it is not, so the batch waits at the head of the queue. */
+  async #waitAndRetry(batch: BatchRecord, reason: string): Promise<void> {
+    const waitMs = this.#o.pollIntervalMs * PAUSED_RECHECK_POLLS;
+    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", { batch: batch.id, reason, retryInMs: waitMs });
+    this.#queue.unshift(batch.id);
+    await sleep(waitMs, this.#o.stopSending);
   }
 
   async #split(batch: BatchRecord): Promise<void> {
@@ -362,7 +377,7 @@ export class TxQueue {
     }
     const head = await this.#o.rpc.call("blockNumber", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
-    const tally = this.#tally(receipt);
+    const tally = this.#tally(receipt, batch.scanCount);
     const unsettled = this.#o.journal.markConfirmed(
       batchId,
       { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed },
@@ -561,20 +576,23 @@ export class TxQueue {
     return { maxFeePerGas, maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, maxFeePerGas) };
   }
 
-  /** Counts what the escrow did with the batch's scans, and lists those it left unsettled (from the future). */
-  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number; future: number[] } {
+  /**
+   * What the escrow did with the batch's scans, from its ScanSkipped and StolenVehicleSighted events: every scan
+   * not skipped was charged; scans skipped as from the future are listed, since they stay unsettled.
+   */
+  #tally(receipt: TransactionReceipt, scanCount: number): { charged: number; skipped: number; stolen: number; future: number[] } {
     const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
     const escrow = this.#o.escrow;
     const address = escrow.target.toString().toLowerCase();
     for (const log of receipt.logs) {
       if (log.address.toLowerCase() !== address) continue;
       const parsed = escrow.interface.parseLog(log);
-      if (parsed?.name === "ScanCharged") tally.charged++;
-      else if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
-      else if (parsed?.name !== "ScanSkipped") continue;
-      else if (Number(parsed.args.reason) === SKIP_FUTURE_TIMESTAMP) tally.future.push(Number(parsed.args.sequence));
+      if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
+      if (parsed?.name !== "ScanSkipped") continue;
+      if (Number(parsed.args.reason) === SKIP_FUTURE_TIMESTAMP) tally.future.push(Number(parsed.args.sequence));
       else tally.skipped++;
     }
+    tally.charged = scanCount - tally.skipped - tally.future.length;
     return tally;
   }
 
@@ -600,6 +618,12 @@ export class TxQueue {
       this.#wake.notify();
     }
   }
+}
+
+/** The name of the custom error a call reverted with, when the ABI knows it. */
+export function revertName(error: unknown): string | undefined {
+  const revert = (error as { revert?: { name?: unknown } } | null)?.revert;
+  return typeof revert?.name === "string" ? revert.name : undefined;
 }
 
 /** The revert's custom error with its arguments when the ABI knows it, the node's message otherwise. */
