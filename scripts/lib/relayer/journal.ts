@@ -241,7 +241,8 @@ export class Journal {
   recordTransaction(tx: TxRecord): void {
     this.#transaction(() => {
       this.#run(
-        `INSERT INTO transactions (hash, batch_id, sender, nonce, max_fee_per_gas, max_priority_fee_per_gas, raw,
+        // The same signed bytes twice (re-signed with unchanged fees) are one transaction.
+        `INSERT OR IGNORE INTO transactions (hash, batch_id, sender, nonce, max_fee_per_gas, max_priority_fee_per_gas, raw,
            created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         tx.hash,
         tx.batchId,

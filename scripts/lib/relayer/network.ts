@@ -61,6 +61,8 @@ export function createProvider(url: string, chainId: bigint, pollingIntervalMs: 
   const provider = new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     pollingInterval: pollingIntervalMs,
+    // No response cache: a receipt polled a moment ago must not hide one mined since.
+    cacheTimeout: -1,
   });
   return provider;
 }

@@ -34,6 +34,10 @@ export const MAX_REPLACEMENTS = 8;
 /** Wait between broadcasts while the gas account cannot pay: long enough not to spam the node or the log, short
  * enough that a top-up is noticed quickly. */
 export const INSUFFICIENT_FUNDS_RETRY_MS = 15_000;
+/** How long a batch's nonce must look used by a transaction without a receipt of ours before the relayer believes
+ * it: longer than a provider's response cache (ethers keeps answers 250 ms) and a node's receipt indexing lag, so a
+ * transaction mined between two polls is never taken for a lost nonce (which would resend the batch for nothing). */
+export const NONCE_TAKEN_GRACE_MS = 2_000;
 /** ITollEscrow.SkipReason.FutureTimestamp: the one skip that leaves a scan unsettled. */
 const SKIP_FUTURE_TIMESTAMP = 4;
 /** While the escrow is paused, a batch is simulated again every this many polls (30 s at the default 1 s poll): a
@@ -351,15 +355,17 @@ export class TxQueue {
   async #confirm(batchId: number, replaceNow: boolean): Promise<void> {
     let lastBroadcastAt = replaceNow ? 0 : Date.now();
     let replacements = 0;
+    let nonceGoneSince: number | undefined;
     while (!this.#o.rpc.signal.aborted) {
       const latest = this.#latestTx(batchId);
       // Nonce first, receipts second: a transaction mined between the two calls still shows its receipt.
       const nonceUsed = (await this.#minedNonce(latest.from)) > latest.nonce;
       const receipt = await this.#findReceipt(batchId);
+      nonceGoneSince = receipt === null && nonceUsed ? (nonceGoneSince ?? Date.now()) : undefined;
       if (receipt !== null) {
         if (await this.#settle(batchId, receipt)) return;
-      } else if (nonceUsed) {
-        return this.#settleWithoutReceipt(batchId);
+      } else if (nonceGoneSince !== undefined) {
+        if (Date.now() - nonceGoneSince >= NONCE_TAKEN_GRACE_MS) return this.#settleWithoutReceipt(batchId);
       } else if (Date.now() - lastBroadcastAt >= this.#o.stuckAfterMs && !this.#o.stopSending.aborted) {
         if (replacements < MAX_REPLACEMENTS && (await this.#replace(batchId, latest))) replacements++;
         lastBroadcastAt = Date.now();
