@@ -10,6 +10,7 @@ import path from "node:path";
 import { JsonRpcApiProvider, type Provider, type Signer } from "ethers";
 
 import { ITollEscrow__factory, IVehicleRegistry__factory } from "../../../typechain-types/index.js";
+import { encodeScans, signScanBatch } from "../scans.js";
 
 import { errorMessage, sleep } from "./async.js";
 import { Batcher } from "./batcher.js";
@@ -18,7 +19,6 @@ import { Journal, type ReadingRecord } from "./journal.js";
 import { createLogger, type Logger } from "./logger.js";
 import { readLines, type InputLine, type InputSource } from "./reader.js";
 import { Rpc } from "./rpc.js";
-import { encodeScans, signScanBatch } from "./scan-codec.js";
 import { TxQueue } from "./sender.js";
 import { newStats, type RelayerStats } from "./stats.js";
 import { PlateResolver, Validator, type Verdict } from "./validator.js";

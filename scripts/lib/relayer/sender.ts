@@ -12,12 +12,12 @@
 import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
 
 import type { ITollEscrow } from "../../../typechain-types/index.js";
+import { decodeScans, encodeScans, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
 
 import { errorMessage, errorText, Signal, sleep } from "./async.js";
 import type { BatchRecord, Journal, ReadingRecord, TxRecord } from "./journal.js";
 import type { Logger } from "./logger.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
-import { decodeScans, encodeScans, type Scan } from "./scan-codec.js";
 import type { RelayerStats } from "./stats.js";
 
 /** EIP-7825 (osaka): no transaction may use more gas than this. */
@@ -38,8 +38,6 @@ export const INSUFFICIENT_FUNDS_RETRY_MS = 15_000;
  * it: longer than a provider's response cache (ethers keeps answers 250 ms) and a node's receipt indexing lag, so a
  * transaction mined between two polls is never taken for a lost nonce (which would resend the batch for nothing). */
 export const NONCE_TAKEN_GRACE_MS = 2_000;
-/** ITollEscrow.SkipReason.FutureTimestamp: the one skip that leaves a scan unsettled. */
-const SKIP_FUTURE_TIMESTAMP = 4;
 /** While the escrow is paused, a batch is simulated again every this many polls (30 s at the default 1 s poll): a
  * pause lasts hours, so there is no hurry, but an unpause should be noticed within a minute. */
 export const PAUSED_RECHECK_POLLS = 30;
@@ -383,7 +381,7 @@ export class TxQueue {
     }
     const head = await this.#o.rpc.call("blockNumber", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
-    const tally = this.#tally(receipt, batch.scanCount);
+    const tally = this.#tally(receipt);
     const unsettled = this.#o.journal.markConfirmed(
       batchId,
       { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed },
@@ -583,22 +581,22 @@ export class TxQueue {
   }
 
   /**
-   * What the escrow did with the batch's scans, from its ScanSkipped and StolenVehicleSighted events: every scan
-   * not skipped was charged; scans skipped as from the future are listed, since they stay unsettled.
+   * What the escrow did with the batch's scans: the charges from its BatchSettled event, the skips from its
+   * ScanSkipped events, listing the scans skipped as from the future (the one skip that leaves a scan unsettled).
    */
-  #tally(receipt: TransactionReceipt, scanCount: number): { charged: number; skipped: number; stolen: number; future: number[] } {
-    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
+  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number; future: number[] } {
     const escrow = this.#o.escrow;
-    const address = escrow.target.toString().toLowerCase();
+    const address = escrow.target.toString();
+    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
+    tally.charged = settledBatchFromLogs(address, receipt.logs).charged.length;
     for (const log of receipt.logs) {
-      if (log.address.toLowerCase() !== address) continue;
+      if (log.address.toLowerCase() !== address.toLowerCase()) continue;
       const parsed = escrow.interface.parseLog(log);
       if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
       if (parsed?.name !== "ScanSkipped") continue;
-      if (Number(parsed.args.reason) === SKIP_FUTURE_TIMESTAMP) tally.future.push(Number(parsed.args.sequence));
+      if (Number(parsed.args.reason) === SkipReason.FutureTimestamp) tally.future.push(Number(parsed.args.sequence));
       else tally.skipped++;
     }
-    tally.charged = scanCount - tally.skipped - tally.future.length;
     return tally;
   }
 
