@@ -81,7 +81,6 @@ describe("runRelayer (in-process)", function () {
       json: true,
       write: () => {},
       onEntry: (entry) => {
-        if (process.env.DEBUG_RELAYER !== undefined) console.log(JSON.stringify(entry, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
         entries.push(entry);
         for (const waiter of waiters.filter((w) => w.message === entry.message)) {
           waiters.splice(waiters.indexOf(waiter), 1);

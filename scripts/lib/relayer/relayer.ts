@@ -9,7 +9,9 @@ import path from "node:path";
 
 import { JsonRpcApiProvider, type Provider, type Signer } from "ethers";
 
-import { ITollEscrow__factory, IVehicleRegistry__factory } from "../../../typechain-types/index.js";
+// The two interfaces only: the package index would also load every contract's bytecode, slowing each restart.
+import { ITollEscrow__factory } from "../../../typechain-types/factories/interfaces/ITollEscrow__factory.js";
+import { IVehicleRegistry__factory } from "../../../typechain-types/factories/interfaces/IVehicleRegistry__factory.js";
 import { encodeScans, signScanBatch } from "../scans.js";
 
 import { errorMessage, sleep } from "./async.js";
