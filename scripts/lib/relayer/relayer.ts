@@ -31,6 +31,10 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 /** Batches queued or in flight, per allowed in-flight transaction, before reading pauses: keeps memory bounded
  * when the input outruns the chain, while leaving the queue enough work to keep every slot busy. */
 export const BACKLOG_PER_IN_FLIGHT = 4;
+/** Oracle keys checked against the escrow at start: every gantry of a normal operator, while a typo'd range of
+ * thousands costs a bounded number of calls. */
+const MAX_ORACLE_KEY_CHECKS = 1_000;
+const ORACLE_KEY_CHECK_PARALLELISM = 32;
 /** Characters of a rejected line kept in the rejects file: enough to recognise it, bounded for hostile input. */
 export const REJECT_RAW_CHARS = 200;
 
@@ -109,6 +113,7 @@ class RelayerRun {
     const registry = IVehicleRegistry__factory.connect(contracts.registry, provider);
     const maxScans = await this.#checkChain(sendRpc, escrow.MAX_SCANS_PER_BATCH);
     const batchSize = Math.min(config.batchSize, maxScans);
+    await this.#checkOracleKeys(sendRpc, (gantryId, key) => escrow.isOracleKey(gantryId, key));
     const journal = Journal.open(config.dryRun ? ":memory:" : config.journalPath, contracts);
     this.#journal = journal;
     const signBatch = (gantryId: number, scans: string) => this.#sign(gantryId, scans);
@@ -126,6 +131,7 @@ class RelayerRun {
       stuckAfterMs: config.stuckAfterMs,
       pollIntervalMs: config.pollIntervalMs,
       maxFeePerGas: config.maxFeePerGas,
+      maxGasPerTx: BigInt(config.maxGasPerTx),
       dryRun: config.dryRun,
       signBatch,
       onUnsettled: (readings, chainTime) => {
@@ -303,6 +309,26 @@ class RelayerRun {
     }
     const maxScans = await rpc.call("MAX_SCANS_PER_BATCH", maxScansPerBatch);
     return Number(maxScans);
+  }
+
+  /** Warns about gantries whose oracle key the escrow does not accept: their batches would fail to simulate. */
+  async #checkOracleKeys(rpc: Rpc, isOracleKey: (gantryId: number, key: string) => Promise<boolean>): Promise<void> {
+    const gantries = [...this.#o.oracleSigners.entries()].slice(0, MAX_ORACLE_KEY_CHECKS);
+    const refused: number[] = [];
+    for (let start = 0; start < gantries.length; start += ORACLE_KEY_CHECK_PARALLELISM) {
+      const chunk = gantries.slice(start, start + ORACLE_KEY_CHECK_PARALLELISM);
+      const answers = await Promise.all(
+        chunk.map(async ([gantryId, signer]) => {
+          const key = await signer.getAddress();
+          return rpc.call("isOracleKey", () => isOracleKey(gantryId, key));
+        }),
+      );
+      chunk.forEach(([gantryId], index) => (answers[index] ? undefined : refused.push(gantryId)));
+    }
+    if (refused.length === 0) return;
+    this.#logger.warn("Relayer#start", "the escrow does not accept these gantries' oracle keys; their batches will fail", {
+      gantries: refused,
+    });
   }
 
   async #finish(batcher: Batcher, queue: TxQueue, sending: Promise<void>): Promise<void> {
