@@ -7,6 +7,8 @@
  *
  * Exit codes: 0 done, 1 fatal error, 2 bad settings, 3 done but some batches failed (they are retried on restart).
  */
+import dotenv from "dotenv";
+
 import { errorMessage } from "./lib/relayer/async.js";
 import { ConfigError, parseCliArgs, USAGE, type RelayerConfig } from "./lib/relayer/config.js";
 import { loadRelayerKeys } from "./lib/relayer/keys.js";
@@ -35,6 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  // As hardhat.config.ts does: a .env file fills the environment (never overriding it).
+  dotenv.config({ quiet: true });
   const logger = createLogger({ json: config.json });
   const stop = new AbortController();
   onSignals(stop, logger);
