@@ -197,7 +197,7 @@ describe("oracle CLI end to end (hardhat node)", function () {
     const killPoints: string[] = [];
     while (killPoints.length < CRASH_KILLS) {
       const run = oracle(world, args, env);
-      const point = await killSomewhere(run);
+      const point = await killSomewhere(run, KILL_PHASES[killPoints.length % KILL_PHASES.length]);
       if (point === undefined) break;
       killPoints.push(point);
     }
@@ -293,20 +293,21 @@ async function waitForNth(run: OracleRun, message: string, n: number): Promise<v
   await run.waitFor((line) => line.message === message && ++seen >= n);
 }
 
+const KILL_PHASES = ["startup", "sent", "confirmed"] as const;
+
 /**
- * Kills the run with SIGKILL at a random point: while it starts or recovers, or just after it broadcast or confirmed
- * a batch. Returns where, or undefined if the run finished first (nothing left to settle).
+ * Kills the run with SIGKILL at a random point of a phase: while it starts or recovers, or just after it broadcast
+ * or confirmed its first or second batch. Returns where, or undefined if the run finished first (nothing left).
  */
-async function killSomewhere(run: OracleRun): Promise<string | undefined> {
-  const roll = Math.random();
+async function killSomewhere(run: OracleRun, phase: (typeof KILL_PHASES)[number]): Promise<string | undefined> {
   const finished = run.exited.then(() => "finished" as const);
   let point: string;
-  if (roll < 0.25) {
+  if (phase === "startup") {
     const ms = Math.floor(Math.random() * 1_200);
     await Promise.race([new Promise((resolve) => setTimeout(resolve, ms)), finished]);
     point = `startup +${ms}ms`;
   } else {
-    const message = roll < 0.6 ? "batch sent" : "batch confirmed";
+    const message = phase === "sent" ? "batch sent" : "batch confirmed";
     const nth = 1 + Math.floor(Math.random() * 2);
     let seen = 0;
     const reached = run.waitFor((line) => line.message === message && ++seen >= nth).then(
@@ -316,7 +317,7 @@ async function killSomewhere(run: OracleRun): Promise<string | undefined> {
     if ((await Promise.race([reached, finished])) === "finished") return undefined;
     // A few milliseconds more, so some kills land between the journal write and the broadcast that follow.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 15)));
-    point = `${message === "batch sent" ? "sent" : "confirmed"} #${nth}`;
+    point = `${phase} #${nth}`;
   }
   if (run.child.exitCode !== null) return run.child.exitCode === 0 ? undefined : point;
   run.child.kill("SIGKILL");
