@@ -13,7 +13,6 @@ import { errorMessage } from "./lib/relayer/async.js";
 import { ConfigError, parseCliArgs, USAGE, type RelayerConfig } from "./lib/relayer/config.js";
 import { loadRelayerKeys } from "./lib/relayer/keys.js";
 import { createLogger, type Logger } from "./lib/relayer/logger.js";
-import { readManifest, relayerContracts } from "./lib/relayer/manifest.js";
 import {
   cliSecretResolver,
   createProvider,
@@ -22,7 +21,8 @@ import {
   resolveGasSigner,
   resolveRpcUrl,
 } from "./lib/relayer/network.js";
-import { runRelayer, type RelayerSummary } from "./lib/relayer/relayer.js";
+import type { RelayerContracts, RelayerSummary } from "./lib/relayer/relayer.js";
+import { loadManifest, ManifestError } from "./lib/manifest.js";
 
 const EXIT_FATAL = 1;
 const EXIT_USAGE = 2;
@@ -44,8 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
   onSignals(stop, logger);
   const hardhat = lazyHardhat();
   const keys = await loadRelayerKeys(cliSecretResolver(process.env, hardhat));
-  const manifest = await readManifest(config.manifestPath);
-  const contracts = relayerContracts(config.manifestPath, manifest);
+  const contracts = await relayerContracts(config.manifestPath);
   const url = await resolveRpcUrl(hardhat, config.network, config.rpcUrl);
   const provider = createProvider(url, contracts.chainId, config.pollIntervalMs);
   try {
@@ -55,6 +54,10 @@ async function main(argv: readonly string[]): Promise<number> {
       contracts.chainId,
       async () => provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
     );
+    // Loaded here rather than at the top: it needs the contracts' generated types, missing before the first build.
+    const { runRelayer } = await import("./lib/relayer/relayer.js").catch((error: unknown) => {
+      throw /typechain-types/.test(String(error)) ? new Error("run `npm run build` first (contract types missing)") : error;
+    });
     const summary = await runRelayer({
       config,
       provider,
@@ -67,6 +70,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCode(summary, config);
   } finally {
     provider.destroy();
+  }
+}
+
+/** The chain and addresses the relayer needs, from the deployment manifest. */
+async function relayerContracts(file: string): Promise<RelayerContracts> {
+  try {
+    const manifest = await loadManifest(file);
+    return {
+      chainId: BigInt(manifest.chainId),
+      registry: manifest.contracts.VehicleRegistry.address,
+      escrow: manifest.contracts.TollEscrow.address,
+    };
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError("--manifest", error.message);
+    throw error;
   }
 }
 
