@@ -10,7 +10,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import { Wallet, id, solidityPacked } from "ethers";
 import hre from "hardhat";
@@ -65,11 +65,19 @@ export function oracleKey(n: number): Wallet {
 
 /** The fixture every admin test file loads (one function, so one snapshot for all of them). */
 export async function deployAdminFixture(): Promise<AdminSetup> {
-  const [admin, registrar, regulator, tollAdmin, arbiter, pauser, owner, stranger, payee] = await ethers.getSigners();
+  return deployAdminSuite(ethers, connection.networkName);
+}
+
+/**
+ * Deploys the suite through `suiteEthers` (the in-process network or a node), grants one account per role, registers
+ * gantry {@link GANTRY_ID} and vehicle 1 with a balance, and writes the manifest.
+ */
+export async function deployAdminSuite(suiteEthers: HardhatEthers, networkName: string): Promise<AdminSetup> {
+  const [admin, registrar, regulator, tollAdmin, arbiter, pauser, owner, stranger, payee] = await suiteEthers.getSigners();
   if (payee === undefined) throw new Error("the in-process network needs at least 9 accounts");
-  const registry = await deployVehicleRegistry(ethers, admin, { registrars: [registrar], regulators: [regulator] });
-  const token = await ethers.deployContract("TestStablecoin", [admin.address]);
-  const escrow = await ethers.deployContract("TollEscrow", [
+  const registry = await deployVehicleRegistry(suiteEthers, admin, { registrars: [registrar], regulators: [regulator] });
+  const token = await suiteEthers.deployContract("TestStablecoin", [admin.address]);
+  const escrow = await suiteEthers.deployContract("TollEscrow", [
     await registry.getAddress(),
     await token.getAddress(),
     admin.address,
@@ -77,7 +85,7 @@ export async function deployAdminFixture(): Promise<AdminSetup> {
     3n * DAY,
     2n * DAY,
   ]);
-  const ledger = await ethers.deployContract("DrivingRecordLedger", [await registry.getAddress(), 3n * DAY, admin.address]);
+  const ledger = await suiteEthers.deployContract("DrivingRecordLedger", [await registry.getAddress(), 3n * DAY, admin.address]);
   await (await escrow.grantRole(await escrow.TOLL_ADMIN_ROLE(), tollAdmin.address)).wait();
   await (await escrow.grantRole(await escrow.ARBITER_ROLE(), arbiter.address)).wait();
   await (await escrow.grantRole(await escrow.PAUSER_ROLE(), pauser.address)).wait();
@@ -94,7 +102,8 @@ export async function deployAdminFixture(): Promise<AdminSetup> {
   await (await token.connect(owner).approve(await escrow.getAddress(), 100n * TOKEN)).wait();
   await (await escrow.connect(owner).deposit(vehicleId, 10n * TOKEN)).wait();
 
-  const manifestPath = await writeManifest({ registry, escrow, ledger, token });
+  const { chainId } = await suiteEthers.provider.getNetwork();
+  const manifestPath = await writeManifest({ registry, escrow, ledger, token }, chainId, networkName);
   return {
     registry,
     token,
@@ -123,14 +132,14 @@ interface Deployed {
 }
 
 /** Writes the deployment's manifest (the shape of scripts/lib/manifest.ts) to a fresh temporary directory. */
-export async function writeManifest(deployed: Deployed, chainId?: bigint): Promise<string> {
+export async function writeManifest(deployed: Deployed, chainId: bigint, networkName: string): Promise<string> {
   const entry = async (contract: { getAddress(): Promise<string> }) => ({
     address: await contract.getAddress(),
     blockNumber: 0,
   });
   const manifest = {
-    chainId: Number(chainId ?? (await ethers.provider.getNetwork()).chainId),
-    network: connection.networkName,
+    chainId: Number(chainId),
+    network: networkName,
     contracts: {
       VehicleRegistry: await entry(deployed.registry),
       TollEscrow: await entry(deployed.escrow),
