@@ -4,6 +4,9 @@ import { type AdminOutcome, runAdminCommand } from "../../scripts/lib/admin/comm
 import { type RegisterGantryFlags, registerGantryCommand } from "../../scripts/lib/admin/tolls.js";
 
 /** `platechain register-gantry`: see {@link registerGantryCommand}. */
-export default async function action(flags: RegisterGantryFlags, hre: HardhatRuntimeEnvironment): Promise<AdminOutcome> {
+export default async function action(
+  flags: RegisterGantryFlags,
+  hre: HardhatRuntimeEnvironment,
+): Promise<AdminOutcome> {
   return runAdminCommand(hre, flags, registerGantryCommand);
 }

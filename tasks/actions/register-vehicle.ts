@@ -4,6 +4,9 @@ import { type AdminOutcome, runAdminCommand } from "../../scripts/lib/admin/comm
 import { type RegisterVehicleFlags, registerVehicleCommand } from "../../scripts/lib/admin/vehicles.js";
 
 /** `platechain register-vehicle`: see {@link registerVehicleCommand}. */
-export default async function action(flags: RegisterVehicleFlags, hre: HardhatRuntimeEnvironment): Promise<AdminOutcome> {
+export default async function action(
+  flags: RegisterVehicleFlags,
+  hre: HardhatRuntimeEnvironment,
+): Promise<AdminOutcome> {
   return runAdminCommand(hre, flags, registerVehicleCommand());
 }

@@ -4,6 +4,9 @@ import { type AdminOutcome, runAdminCommand } from "../../scripts/lib/admin/comm
 import { type ResolveDisputeFlags, resolveDisputeCommand } from "../../scripts/lib/admin/tolls.js";
 
 /** `platechain resolve-dispute`: see {@link resolveDisputeCommand}. */
-export default async function action(flags: ResolveDisputeFlags, hre: HardhatRuntimeEnvironment): Promise<AdminOutcome> {
+export default async function action(
+  flags: ResolveDisputeFlags,
+  hre: HardhatRuntimeEnvironment,
+): Promise<AdminOutcome> {
   return runAdminCommand(hre, flags, resolveDisputeCommand);
 }

@@ -4,6 +4,9 @@ import { type AdminOutcome, runAdminCommand } from "../../scripts/lib/admin/comm
 import { type RotateOracleKeyFlags, rotateOracleKeyCommand } from "../../scripts/lib/admin/tolls.js";
 
 /** `platechain rotate-oracle-key`: see {@link rotateOracleKeyCommand}. */
-export default async function action(flags: RotateOracleKeyFlags, hre: HardhatRuntimeEnvironment): Promise<AdminOutcome> {
+export default async function action(
+  flags: RotateOracleKeyFlags,
+  hre: HardhatRuntimeEnvironment,
+): Promise<AdminOutcome> {
   return runAdminCommand(hre, flags, rotateOracleKeyCommand);
 }

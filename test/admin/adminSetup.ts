@@ -73,9 +73,13 @@ export async function deployAdminFixture(): Promise<AdminSetup> {
  * gantry {@link GANTRY_ID} and vehicle 1 with a balance, and writes the manifest.
  */
 export async function deployAdminSuite(suiteEthers: HardhatEthers, networkName: string): Promise<AdminSetup> {
-  const [admin, registrar, regulator, tollAdmin, arbiter, pauser, owner, stranger, payee] = await suiteEthers.getSigners();
+  const [admin, registrar, regulator, tollAdmin, arbiter, pauser, owner, stranger, payee] =
+    await suiteEthers.getSigners();
   if (payee === undefined) throw new Error("the in-process network needs at least 9 accounts");
-  const registry = await deployVehicleRegistry(suiteEthers, admin, { registrars: [registrar], regulators: [regulator] });
+  const registry = await deployVehicleRegistry(suiteEthers, admin, {
+    registrars: [registrar],
+    regulators: [regulator],
+  });
   const token = await suiteEthers.deployContract("TestStablecoin", [admin.address]);
   const escrow = await suiteEthers.deployContract("TollEscrow", [
     await registry.getAddress(),
@@ -85,7 +89,11 @@ export async function deployAdminSuite(suiteEthers: HardhatEthers, networkName: 
     3n * DAY,
     2n * DAY,
   ]);
-  const ledger = await suiteEthers.deployContract("DrivingRecordLedger", [await registry.getAddress(), 3n * DAY, admin.address]);
+  const ledger = await suiteEthers.deployContract("DrivingRecordLedger", [
+    await registry.getAddress(),
+    3n * DAY,
+    admin.address,
+  ]);
   await (await escrow.grantRole(await escrow.TOLL_ADMIN_ROLE(), tollAdmin.address)).wait();
   await (await escrow.grantRole(await escrow.ARBITER_ROLE(), arbiter.address)).wait();
   await (await escrow.grantRole(await escrow.PAUSER_ROLE(), pauser.address)).wait();
@@ -212,7 +220,12 @@ export async function chargeOneScan(
   const { chainId } = await ethers.provider.getNetwork();
   const signature = await oracle.signTypedData(
     { name: "platechain TollEscrow", version: "1", chainId, verifyingContract: await escrow.getAddress() },
-    { ScanBatch: [{ name: "gantryId", type: "uint32" }, { name: "scans", type: "bytes" }] },
+    {
+      ScanBatch: [
+        { name: "gantryId", type: "uint32" },
+        { name: "scans", type: "bytes" },
+      ],
+    },
     { gantryId: GANTRY_ID, scans },
   );
   const receipt = await (await escrow.submitScans(GANTRY_ID, scans, signature)).wait();

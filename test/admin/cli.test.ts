@@ -146,6 +146,30 @@ describe("platechain tasks from the command line, against a hardhat node", funct
     expect(result.stdout).to.include("balance 10.00 tUSD, arrears 0.00 tUSD");
   });
 
+  it("decodes a revert the node returns over HTTP into the custom error, and exits with code 1", async function () {
+    const result = await runCli(
+      [
+        "set-status",
+        "--manifest",
+        setup.manifestPath,
+        "--from",
+        setup.regulator.address,
+        "--vehicle",
+        "1",
+        "--status",
+        "active",
+        "--reason-code",
+        "3",
+      ],
+      childEnv(url),
+    );
+    expect(result.code).to.equal(1);
+    expect(result.stdout + result.stderr).to.include(
+      "setStatus was refused by VehicleRegistry: " +
+        "VehicleRegistryInvalidStatusChange(vehicleId: 1, current: active, requested: active)",
+    );
+  });
+
   it("fails with exit code 1 and a one-line reason, no stack trace, for a bad flag", async function () {
     const result = await runCli(
       ["set-status", "--manifest", setup.manifestPath, "--vehicle", "1", "--status", "lost", "--reason-code", "3"],

@@ -35,7 +35,9 @@ describe("admin flag parsing", function () {
       expect(parseTokenAmount("fees", "3", 6)).to.equal(3_000_000n);
       // 0.1 + 0.2 is not 0.3 in floating point; here it is.
       expect(parseTokenAmount("fees", "0.3", 18)).to.equal(300_000_000_000_000_000n);
-      expect(parseTokenAmount("fees", "123456789012345678901234567890.5", 1)).to.equal(1234567890123456789012345678905n);
+      expect(parseTokenAmount("fees", "123456789012345678901234567890.5", 1)).to.equal(
+        1234567890123456789012345678905n,
+      );
     });
 
     it("refuses more decimals than the token has, signs, exponents and blanks", function () {
@@ -69,7 +71,9 @@ describe("admin flag parsing", function () {
       expect(thrown(() => parseFees("fees", "emergency=0,car=1,van=2,truck=4,bus=3", 6, MAX_FEE))).to.match(
         /^--fees names "emergency", which is not a paying class/,
       );
-      expect(thrown(() => parseFees("fees", "car=1,1,2,4,3", 6, MAX_FEE))).to.match(/^--fees mixes named and positional fees/);
+      expect(thrown(() => parseFees("fees", "car=1,1,2,4,3", 6, MAX_FEE))).to.match(
+        /^--fees mixes named and positional fees/,
+      );
       expect(thrown(() => parseFees("fees", "1,1,300000000,4,3", 6, MAX_FEE))).to.equal(
         "--fees gives van 300000000, above the escrow's maximum fee",
       );
@@ -86,8 +90,12 @@ describe("admin flag parsing", function () {
     });
 
     it("refuses dates that do not exist and times without a zone", function () {
-      expect(thrown(() => parseTimestamp("effectiveAt", "2031-02-29"))).to.equal('--effective-at is not a real date: "2031-02-29"');
-      expect(thrown(() => parseTimestamp("effectiveAt", "2030-01-01 10:00"))).to.match(/^--effective-at must be unix seconds/);
+      expect(thrown(() => parseTimestamp("effectiveAt", "2031-02-29"))).to.equal(
+        '--effective-at is not a real date: "2031-02-29"',
+      );
+      expect(thrown(() => parseTimestamp("effectiveAt", "2030-01-01 10:00"))).to.match(
+        /^--effective-at must be unix seconds/,
+      );
       expect(thrown(() => parseTimestamp("effectiveAt", "tomorrow"))).to.match(/^--effective-at must be unix seconds/);
     });
   });
@@ -96,7 +104,9 @@ describe("admin flag parsing", function () {
     it("accepts a checksummed address and refuses the zero address and unchecksummed input", function () {
       const address = Wallet.createRandom().address;
       expect(parseAddress("owner", address)).to.equal(address);
-      expect(thrown(() => parseAddress("owner", `0x${"0".repeat(40)}`))).to.equal("--owner must not be the zero address");
+      expect(thrown(() => parseAddress("owner", `0x${"0".repeat(40)}`))).to.equal(
+        "--owner must not be the zero address",
+      );
       expect(thrown(() => parseAddress("owner", address.toLowerCase()))).to.match(/EIP-55 checksum \(mixed case\)/);
       expect(thrown(() => parseAddress("owner", "0x1234"))).to.match(/^--owner must be a 0x-prefixed 20-byte address/);
       expect(thrown(() => parseAddress("owner", undefined))).to.equal("--owner is required");
@@ -111,7 +121,10 @@ describe("admin flag parsing", function () {
     it("names the role an AccessControl revert is about and finds the data however deep ethers wrapped it", async function () {
       const abi = (await hre.artifacts.readArtifact("VehicleRegistry")).abi as InterfaceAbi;
       const account = Wallet.createRandom().address;
-      const data = new Interface(abi).encodeErrorResult("AccessControlUnauthorizedAccount", [account, id("REGISTRAR_ROLE")]);
+      const data = new Interface(abi).encodeErrorResult("AccessControlUnauthorizedAccount", [
+        account,
+        id("REGISTRAR_ROLE"),
+      ]);
       const wrapped = { message: "call failed", error: { info: { error: { data } } } };
       expect(revertDataOf(wrapped)).to.equal(data);
       expect(describeRevertData(data, [{ name: "VehicleRegistry", abi }])).to.equal(

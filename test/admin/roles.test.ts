@@ -32,44 +32,66 @@ describe("platechain role and status commands", function () {
 
   describe("grant-role", function () {
     it("grants a role by contract and role name and prints it with the transaction hash", async function () {
-      const run = await runTask("grant-role", asAdmin({ contract: "ledger", role: "reporter", account: setup.stranger.address }));
+      const run = await runTask(
+        "grant-role",
+        asAdmin({ contract: "ledger", role: "reporter", account: setup.stranger.address }),
+      );
       expectTxLine(
         run,
-        new RegExp(`^granted REPORTER_ROLE on DrivingRecordLedger at 0x[0-9a-fA-F]{40} to ${setup.stranger.address} \\(tx `),
+        new RegExp(
+          `^granted REPORTER_ROLE on DrivingRecordLedger at 0x[0-9a-fA-F]{40} to ${setup.stranger.address} \\(tx `,
+        ),
       );
       expect(await setup.ledger.hasRole(id("REPORTER_ROLE"), setup.stranger.address)).to.equal(true);
     });
 
     it("grants each contract's roles by their operator names", async function () {
       await runTask("grant-role", asAdmin({ contract: "escrow", role: "TOLL_ADMIN", account: setup.stranger.address }));
-      await runTask("grant-role", asAdmin({ contract: "registry", role: "regulator", account: setup.stranger.address }));
+      await runTask(
+        "grant-role",
+        asAdmin({ contract: "registry", role: "regulator", account: setup.stranger.address }),
+      );
       expect(await setup.escrow.hasRole(id("TOLL_ADMIN_ROLE"), setup.stranger.address)).to.equal(true);
       expect(await setup.registry.hasRole(id("REGULATOR_ROLE"), setup.stranger.address)).to.equal(true);
     });
 
     it("refuses a role the contract does not have, listing the ones it has", async function () {
-      expect(await taskError("grant-role", asAdmin({ contract: "registry", role: "pauser", account: setup.stranger.address }))).to.equal(
-        '--role must be a role of the registry (registrar, regulator); got "pauser"',
-      );
-      expect(await taskError("grant-role", asAdmin({ contract: "bank", role: "pauser", account: setup.stranger.address }))).to.equal(
-        '--contract must be one of registry, escrow, ledger; got "bank"',
-      );
+      expect(
+        await taskError(
+          "grant-role",
+          asAdmin({ contract: "registry", role: "pauser", account: setup.stranger.address }),
+        ),
+      ).to.equal('--role must be a role of the registry (registrar, regulator); got "pauser"');
+      expect(
+        await taskError("grant-role", asAdmin({ contract: "bank", role: "pauser", account: setup.stranger.address })),
+      ).to.equal('--contract must be one of registry, escrow, ledger; got "bank"');
     });
 
     it("refuses the default admin role, which changes hands only in two delayed steps", async function () {
-      expect(await taskError("grant-role", asAdmin({ contract: "escrow", role: "admin", account: setup.stranger.address }))).to.match(
+      expect(
+        await taskError("grant-role", asAdmin({ contract: "escrow", role: "admin", account: setup.stranger.address })),
+      ).to.match(
         /^--role cannot be the default admin: it changes hands only through the contract's two-step, delayed handover/,
       );
     });
 
     it("refuses to grant a role the account already holds", async function () {
-      expect(await taskError("grant-role", asAdmin({ contract: "escrow", role: "pauser", account: setup.pauser.address }))).to.match(
-        new RegExp(`^${setup.pauser.address} already holds PAUSER_ROLE on TollEscrow at 0x[0-9a-fA-F]{40}: nothing to grant$`),
+      expect(
+        await taskError("grant-role", asAdmin({ contract: "escrow", role: "pauser", account: setup.pauser.address })),
+      ).to.match(
+        new RegExp(
+          `^${setup.pauser.address} already holds PAUSER_ROLE on TollEscrow at 0x[0-9a-fA-F]{40}: nothing to grant$`,
+        ),
       );
     });
 
     it("names DEFAULT_ADMIN_ROLE as the role the caller lacks", async function () {
-      const flags = { contract: "registry", role: "registrar", account: setup.stranger.address, from: setup.registrar.address };
+      const flags = {
+        contract: "registry",
+        role: "registrar",
+        account: setup.stranger.address,
+        from: setup.registrar.address,
+      };
       expect(await taskError("grant-role", asAdmin(flags))).to.match(
         new RegExp(
           `^account ${setup.registrar.address} does not hold DEFAULT_ADMIN_ROLE on VehicleRegistry at 0x[0-9a-fA-F]{40}: ` +
@@ -81,19 +103,35 @@ describe("platechain role and status commands", function () {
 
   describe("revoke-role", function () {
     it("revokes a role and prints it", async function () {
-      const run = await runTask("revoke-role", asAdmin({ contract: "registry", role: "registrar", account: setup.registrar.address }));
-      expectTxLine(run, new RegExp(`^revoked REGISTRAR_ROLE on VehicleRegistry at 0x[0-9a-fA-F]{40} from ${setup.registrar.address} \\(tx `));
+      const run = await runTask(
+        "revoke-role",
+        asAdmin({ contract: "registry", role: "registrar", account: setup.registrar.address }),
+      );
+      expectTxLine(
+        run,
+        new RegExp(
+          `^revoked REGISTRAR_ROLE on VehicleRegistry at 0x[0-9a-fA-F]{40} from ${setup.registrar.address} \\(tx `,
+        ),
+      );
       expect(await setup.registry.hasRole(id("REGISTRAR_ROLE"), setup.registrar.address)).to.equal(false);
     });
 
     it("refuses to revoke a role the account does not hold", async function () {
-      expect(await taskError("revoke-role", asAdmin({ contract: "escrow", role: "arbiter", account: setup.stranger.address }))).to.match(
-        /does not hold ARBITER_ROLE on TollEscrow at 0x[0-9a-fA-F]{40}: nothing to revoke$/,
-      );
+      expect(
+        await taskError(
+          "revoke-role",
+          asAdmin({ contract: "escrow", role: "arbiter", account: setup.stranger.address }),
+        ),
+      ).to.match(/does not hold ARBITER_ROLE on TollEscrow at 0x[0-9a-fA-F]{40}: nothing to revoke$/);
     });
 
     it("names the missing admin role", async function () {
-      const flags = { contract: "escrow", role: "arbiter", account: setup.arbiter.address, from: setup.arbiter.address };
+      const flags = {
+        contract: "escrow",
+        role: "arbiter",
+        account: setup.arbiter.address,
+        from: setup.arbiter.address,
+      };
       expect(await taskError("revoke-role", asAdmin(flags))).to.match(
         new RegExp(`^account ${setup.arbiter.address} does not hold DEFAULT_ADMIN_ROLE on TollEscrow`),
       );
@@ -116,7 +154,9 @@ describe("platechain role and status commands", function () {
     it("shows a vehicle by plate, with arrears after a charge its balance could not cover", async function () {
       await (await setup.escrow.connect(setup.owner).requestWithdrawal(setup.vehicleId)).wait();
       await networkHelpers.time.increase(3 * 86_400);
-      await (await setup.escrow.connect(setup.owner).withdraw(setup.vehicleId, 10n * TOKEN - 500_000n, setup.owner.address)).wait();
+      await (
+        await setup.escrow.connect(setup.owner).withdraw(setup.vehicleId, 10n * TOKEN - 500_000n, setup.owner.address)
+      ).wait();
       await chargeOneScan(setup, setup.vehicleId, 1n);
       const run = await runTask("status", { manifest: setup.manifestPath, plate: plate(1).address, json: true });
       const report = JSON.parse(run.printed[0] ?? "") as Record<string, unknown>;

@@ -112,9 +112,9 @@ describe("platechain toll commands", function () {
       expect(await taskError("set-oracle-key", asTollAdmin({ gantry: "7", key }))).to.equal(
         "give exactly one of --authorize and --revoke",
       );
-      expect(await taskError("set-oracle-key", asTollAdmin({ gantry: "7", key, authorize: true, revoke: true }))).to.equal(
-        "give exactly one of --authorize and --revoke",
-      );
+      expect(
+        await taskError("set-oracle-key", asTollAdmin({ gantry: "7", key, authorize: true, revoke: true })),
+      ).to.equal("give exactly one of --authorize and --revoke");
     });
 
     it("names the missing role", async function () {
@@ -135,7 +135,10 @@ describe("platechain toll commands", function () {
   describe("rotate-oracle-key", function () {
     it("replaces the old key by the new one", async function () {
       const newKey = oracleKey(6).address;
-      const run = await runTask("rotate-oracle-key", asTollAdmin({ gantry: "7", oldKey: setup.oracle.address, newKey }));
+      const run = await runTask(
+        "rotate-oracle-key",
+        asTollAdmin({ gantry: "7", oldKey: setup.oracle.address, newKey }),
+      );
       expectTxLine(run, new RegExp(`^rotated gantry 7's oracle key ${setup.oracle.address} to ${newKey} \\(tx `));
       expect(await setup.escrow.isOracleKey(GANTRY_ID, setup.oracle.address)).to.equal(false);
       expect(await setup.escrow.isOracleKey(GANTRY_ID, newKey)).to.equal(true);
@@ -149,7 +152,12 @@ describe("platechain toll commands", function () {
     });
 
     it("names the missing role", async function () {
-      const flags = { gantry: "7", oldKey: setup.oracle.address, newKey: oracleKey(6).address, from: setup.pauser.address };
+      const flags = {
+        gantry: "7",
+        oldKey: setup.oracle.address,
+        newKey: oracleKey(6).address,
+        from: setup.pauser.address,
+      };
       expect(await taskError("rotate-oracle-key", asTollAdmin(flags))).to.match(/does not hold TOLL_ADMIN_ROLE/);
     });
 
@@ -194,7 +202,12 @@ describe("platechain toll commands", function () {
       const effectiveAt = now + 30n * 86_400n;
       const iso = new Date(Number(effectiveAt) * 1000).toISOString().replace(".000Z", "Z");
       const run = await runTask("set-tariff", asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: iso }));
-      expectTxLine(run, new RegExp(`^scheduled gantry 7's tariff from ${iso}: motorcycle 1.00, car 2.00, van 3.00, truck 4.00, bus 5.00 tUSD \\(tx `));
+      expectTxLine(
+        run,
+        new RegExp(
+          `^scheduled gantry 7's tariff from ${iso}: motorcycle 1.00, car 2.00, van 3.00, truck 4.00, bus 5.00 tUSD \\(tx `,
+        ),
+      );
       const gantry = await setup.escrow.gantry(GANTRY_ID);
       expect(gantry.nextFees).to.deep.equal([1n, 2n, 3n, 4n, 5n].map((n) => n * TOKEN));
       expect(gantry.nextFeesFrom).to.equal(effectiveAt);
@@ -207,7 +220,10 @@ describe("platechain toll commands", function () {
     });
 
     it("refuses a time in the past before sending, saying what the chain's time is", async function () {
-      const message = await taskError("set-tariff", asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: "2020-01-01" }));
+      const message = await taskError(
+        "set-tariff",
+        asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: "2020-01-01" }),
+      );
       expect(message).to.match(
         /^--effective-at 2020-01-01T00:00:00Z is not in the future: the chain's latest block is at \d{4}-.*Z, and a tariff is never retroactive$/,
       );
@@ -236,7 +252,10 @@ describe("platechain toll commands", function () {
       const now = BigInt(await networkHelpers.time.latest());
       await runTask("set-tariff", asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: String(now + 100n) }));
       await networkHelpers.time.increase(200);
-      const message = await taskError("set-tariff", asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: "2100-01-01" }));
+      const message = await taskError(
+        "set-tariff",
+        asTollAdmin({ gantry: "7", fees: "1,2,3,4,5", effectiveAt: "2100-01-01" }),
+      );
       expect(message).to.equal(
         `scheduleTariff was refused by TollEscrow: TollEscrowTariffChangeTooSoon(gantryId: 7, earliest: ${now + 100n + 2n * 86_400n})`,
       );
@@ -261,7 +280,9 @@ describe("platechain toll commands", function () {
       const run = await runTask("resolve-dispute", asArbiter({ batch: String(batchId), leaf: "0", uphold: true }));
       expectTxLine(
         run,
-        new RegExp(`^upheld the dispute of batch ${batchId} leaf 0 \\(vehicle 1\\): forgave 0.00 tUSD of arrears, refunded 1.20 tUSD \\(tx `),
+        new RegExp(
+          `^upheld the dispute of batch ${batchId} leaf 0 \\(vehicle 1\\): forgave 0.00 tUSD of arrears, refunded 1.20 tUSD \\(tx `,
+        ),
       );
       expect((await setup.escrow.account(setup.vehicleId)).balance).to.equal(before.balance + FEES[1]);
       expect((await setup.escrow.dispute(batchId, 0)).status).to.equal(2n);
@@ -270,7 +291,10 @@ describe("platechain toll commands", function () {
     it("rejects a dispute: the charge stands", async function () {
       const batchId = await openDispute();
       const run = await runTask("resolve-dispute", asArbiter({ batch: String(batchId), leaf: "0", reject: true }));
-      expectTxLine(run, new RegExp(`^rejected the dispute of batch ${batchId} leaf 0 \\(vehicle 1\\): the charge stands \\(tx `));
+      expectTxLine(
+        run,
+        new RegExp(`^rejected the dispute of batch ${batchId} leaf 0 \\(vehicle 1\\): the charge stands \\(tx `),
+      );
       expect((await setup.escrow.dispute(batchId, 0)).status).to.equal(3n);
     });
 
@@ -293,7 +317,9 @@ describe("platechain toll commands", function () {
 
     it("decodes the revert for a dispute that is not open", async function () {
       const { batchId } = await chargeOneScan(setup, setup.vehicleId, 1n);
-      expect(await taskError("resolve-dispute", asArbiter({ batch: String(batchId), leaf: "0", reject: true }))).to.equal(
+      expect(
+        await taskError("resolve-dispute", asArbiter({ batch: String(batchId), leaf: "0", reject: true })),
+      ).to.equal(
         `resolveDispute was refused by TollEscrow: TollEscrowDisputeNotOpen(batchId: ${batchId}, leafIndex: 0)`,
       );
     });
@@ -308,7 +334,10 @@ describe("platechain toll commands", function () {
 
     it("pauses until the pause lapses, then unpauses", async function () {
       const paused = await runTask("pause", asPauser());
-      expectTxLine(paused, /^paused the escrow until \d{4}-.*Z at the latest: scans, revenue releases and claims stop; deposits, withdrawals and disputes stay open \(tx /);
+      expectTxLine(
+        paused,
+        /^paused the escrow until \d{4}-.*Z at the latest: scans, revenue releases and claims stop; deposits, withdrawals and disputes stay open \(tx /,
+      );
       expect(await setup.escrow.paused()).to.equal(true);
       const unpaused = await runTask("unpause", asPauser());
       expectTxLine(unpaused, /^unpaused the escrow: scans, revenue releases and claims resume \(tx /);
@@ -322,9 +351,13 @@ describe("platechain toll commands", function () {
     });
 
     it("decodes the revert for unpausing what is not paused and pausing twice", async function () {
-      expect(await taskError("unpause", asPauser())).to.equal("unpause was refused by TollEscrow: TollEscrowNotPaused()");
+      expect(await taskError("unpause", asPauser())).to.equal(
+        "unpause was refused by TollEscrow: TollEscrowNotPaused()",
+      );
       await runTask("pause", asPauser());
-      expect(await taskError("pause", asPauser())).to.match(/^pause was refused by TollEscrow: TollEscrowPaused\(until: \d+\)$/);
+      expect(await taskError("pause", asPauser())).to.match(
+        /^pause was refused by TollEscrow: TollEscrowPaused\(until: \d+\)$/,
+      );
     });
   });
 });

@@ -43,7 +43,10 @@ describe("platechain vehicle commands", function () {
 
     it("registers the vehicle, prints its new id and the transaction hash, and never prints the salt", async function () {
       const run = await runTask<{ line: string; txHash: string; vehicleId: bigint }>("register-vehicle", flags());
-      expectTxLine(run, /^registered vehicle 2 \(truck\) for owner 0x[0-9a-fA-F]{40} with plate 0x[0-9a-fA-F]{40} \(tx /);
+      expectTxLine(
+        run,
+        /^registered vehicle 2 \(truck\) for owner 0x[0-9a-fA-F]{40} with plate 0x[0-9a-fA-F]{40} \(tx /,
+      );
       expect(run.outcome.vehicleId).to.equal(2n);
       expect(run.printed.join("\n")).to.not.include(VIN_SALT.slice(2));
       const info = await setup.registry.vehicle(2n);
@@ -77,7 +80,9 @@ describe("platechain vehicle commands", function () {
       const lower = await taskError("register-vehicle", flags({ owner: setup.owner.address.toLowerCase() }));
       expect(lower).to.match(/^--owner must be written with its EIP-55 checksum/);
       const mistyped = await taskError("register-vehicle", flags({ owner: breakChecksum(setup.owner.address) }));
-      expect(mistyped).to.match(/^--owner has an invalid EIP-55 checksum: "0x[0-9a-fA-F]{40}" is mistyped or was altered$/);
+      expect(mistyped).to.match(
+        /^--owner has an invalid EIP-55 checksum: "0x[0-9a-fA-F]{40}" is mistyped or was altered$/,
+      );
     });
 
     it("refuses a missing or malformed VIN salt without ever repeating it", async function () {
@@ -97,7 +102,9 @@ describe("platechain vehicle commands", function () {
     });
 
     it("refuses a VIN with characters a VIN cannot have", async function () {
-      expect(await taskError("register-vehicle", flags({ vin: "WVW-ZZZ" }))).to.match(/^--vin must be 1 to 17 letters and digits/);
+      expect(await taskError("register-vehicle", flags({ vin: "WVW-ZZZ" }))).to.match(
+        /^--vin must be 1 to 17 letters and digits/,
+      );
     });
 
     it("names the missing role and the account instead of sending", async function () {
@@ -120,7 +127,9 @@ describe("platechain vehicle commands", function () {
 
     it("decodes the revert for a VIN registered before", async function () {
       const message = await taskError("register-vehicle", flags({ vin: "WVWZZZ1JZXW000001" }));
-      expect(message).to.match(/^registerVehicle was refused by VehicleRegistry: VehicleRegistryVinInUse\(vinCommitment: 0x[0-9a-f]{64}, vehicleId: 1\)$/);
+      expect(message).to.match(
+        /^registerVehicle was refused by VehicleRegistry: VehicleRegistryVinInUse\(vinCommitment: 0x[0-9a-f]{64}, vehicleId: 1\)$/,
+      );
     });
 
     it("refuses --from when the network has no such account", async function () {
@@ -144,7 +153,9 @@ describe("platechain vehicle commands", function () {
       const run = await runTask("rotate-plate", flags());
       expectTxLine(
         run,
-        new RegExp(`^rotated the plate of vehicle 1 from ${plate(1).address} to ${plate(3).address} \\(old plate revoked\\)`),
+        new RegExp(
+          `^rotated the plate of vehicle 1 from ${plate(1).address} to ${plate(3).address} \\(old plate revoked\\)`,
+        ),
       );
       expect((await setup.registry.vehicle(1n)).plate).to.equal(plate(3).address);
       expect(await setup.registry.isPlateRevoked(plate(1).address)).to.equal(true);

@@ -127,8 +127,9 @@ export class AdminContext {
     const remedy =
       roleConstant === "DEFAULT_ADMIN_ROLE"
         ? "the default admin changes hands only through the contract's two-step, delayed handover"
-        : `an account holding DEFAULT_ADMIN_ROLE can grant it with \`platechain grant-role --contract ${key} ` +
-          `--role ${roleNameOf(key, roleConstant)} --account ${account}\`, or pass --from with an account that holds it`;
+        : "an account holding DEFAULT_ADMIN_ROLE can grant it with " +
+          `\`platechain grant-role --contract ${key} --role ${roleNameOf(key, roleConstant)} --account ${account}\`, ` +
+          "or pass --from with an account that holds it";
     throw new AdminError(
       `account ${account} does not hold ${roleConstant} on ${CONTRACTS[key]} at ${this.addressOf(key)}: ${remedy}`,
     );

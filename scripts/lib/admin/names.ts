@@ -83,5 +83,8 @@ export function roleConstantOf(role: string): string | undefined {
 
 /** Lower-case, `_` and spaces as `-`: how a typed name is compared with the names above. */
 export function canonicalName(value: string): string {
-  return value.trim().toLowerCase().replace(/[_\s]+/g, "-");
+  return value
+    .trim()
+    .toLowerCase()
+    .replace(/[_\s]+/g, "-");
 }

@@ -56,7 +56,8 @@ export function parseAddressList(flag: string, value: string | undefined): strin
   const items = required(flag, value)
     .split(",")
     .map((item) => item.trim());
-  if (items.some((item) => item === "")) throw flagError(flag, "has an empty entry: separate addresses by single commas");
+  if (items.some((item) => item === ""))
+    throw flagError(flag, "has an empty entry: separate addresses by single commas");
   const addresses = items.map((item) => parseAddress(flag, item));
   const seen = new Set<string>();
   for (const address of addresses) {
@@ -147,7 +148,10 @@ export function parseFees(flag: string, value: string | undefined, decimals: num
   }
   const named = items.every((item) => item.includes("="));
   if (!named && items.some((item) => item.includes("="))) {
-    throw flagError(flag, `mixes named and positional fees: give all five as class=amount, or five amounts in the order ${order}`);
+    throw flagError(
+      flag,
+      `mixes named and positional fees: give all five as class=amount, or five amounts in the order ${order}`,
+    );
   }
   const fees: bigint[] = new Array<bigint>(PAYING_CLASSES.length).fill(0n);
   const given = new Set<number>();

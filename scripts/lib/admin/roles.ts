@@ -25,7 +25,11 @@ interface RoleParsed {
 
 type SentOutcome = AdminOutcome & { readonly txHash: string };
 
-const CONTRACT_CHOICES: Readonly<Record<string, ContractKey>> = { registry: "registry", escrow: "escrow", ledger: "ledger" };
+const CONTRACT_CHOICES: Readonly<Record<string, ContractKey>> = {
+  registry: "registry",
+  escrow: "escrow",
+  ledger: "ledger",
+};
 
 function parseRoleFlags(flags: RoleFlags): RoleParsed {
   const contract = parseChoice("contract", flags.contract, CONTRACT_CHOICES);
@@ -57,7 +61,8 @@ function roleCommand(grant: boolean): AdminCommand<RoleFlags, RoleParsed, SentOu
       const where = `${parsed.roleConstant} on ${CONTRACTS[parsed.contract]} at ${ctx.addressOf(parsed.contract)}`;
       if (grant && holds) throw new AdminError(`${parsed.account} already holds ${where}: nothing to grant`);
       if (!grant && !holds) throw new AdminError(`${parsed.account} does not hold ${where}: nothing to revoke`);
-      const contract = parsed.contract === "registry" ? ctx.registry : parsed.contract === "escrow" ? ctx.escrow : ctx.ledger;
+      const contract =
+        parsed.contract === "registry" ? ctx.registry : parsed.contract === "escrow" ? ctx.escrow : ctx.ledger;
       const method = grant ? "grantRole" : "revokeRole";
       const sent = await ctx.send(parsed.contract, method, () =>
         contract.getFunction(method).populateTransaction(role, parsed.account),

@@ -38,7 +38,9 @@ export const statusCommand: AdminCommand<StatusFlags, StatusParsed, AdminOutcome
     const byPlate = flags.plate !== undefined && flags.plate.trim() !== "";
     if (byId === byPlate) throw new AdminError("give exactly one of --vehicle (an id) and --plate (a plate address)");
     const json = flags.json === true;
-    return byId ? { vehicleId: parseVehicleId("vehicle", flags.vehicle), json } : { plate: parseAddress("plate", flags.plate), json };
+    return byId
+      ? { vehicleId: parseVehicleId("vehicle", flags.vehicle), json }
+      : { plate: parseAddress("plate", flags.plate), json };
   },
   async run(ctx, parsed) {
     const vehicleId = parsed.vehicleId ?? (await vehicleOfPlate(ctx, parsed.plate ?? ""));
@@ -72,7 +74,8 @@ async function vehicleOfPlate(ctx: AdminContext, plate: string): Promise<bigint>
 }
 
 function reportLine(report: VehicleStatusReport): string {
-  const money = (amount: bigint): string => `${formatTokenAmount(amount, report.token.decimals)} ${report.token.symbol}`;
+  const money = (amount: bigint): string =>
+    `${formatTokenAmount(amount, report.token.decimals)} ${report.token.symbol}`;
   return (
     `vehicle ${report.vehicleId}: ${report.vehicleClass}, ${report.status}, owner ${report.owner}, ` +
     `plate ${report.plate}, balance ${money(report.balance)}, arrears ${money(report.arrears)}`

@@ -89,7 +89,10 @@ export const setOracleKeyCommand: AdminCommand<SetOracleKeyFlags, SetOracleKeyPa
       ctx.escrow.setOracleKey.populateTransaction(parsed.gantryId, parsed.key, parsed.authorized),
     );
     const verb = parsed.authorized ? "authorized" : "revoked";
-    return { line: withTx(`${verb} oracle key ${parsed.key} for gantry ${parsed.gantryId}`, sent.hash), txHash: sent.hash };
+    return {
+      line: withTx(`${verb} oracle key ${parsed.key} for gantry ${parsed.gantryId}`, sent.hash),
+      txHash: sent.hash,
+    };
   },
 };
 
@@ -258,7 +261,10 @@ export const unpauseCommand: AdminCommand<CommonFlags, null, SentOutcome> = {
   async run(ctx) {
     await ctx.requireRole("escrow", "PAUSER_ROLE");
     const sent = await ctx.send("escrow", "unpause", () => ctx.escrow.unpause.populateTransaction());
-    return { line: withTx("unpaused the escrow: scans, revenue releases and claims resume", sent.hash), txHash: sent.hash };
+    return {
+      line: withTx("unpaused the escrow: scans, revenue releases and claims resume", sent.hash),
+      txHash: sent.hash,
+    };
   },
 };
 

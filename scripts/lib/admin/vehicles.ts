@@ -9,7 +9,15 @@ import { type AdminCommand, type AdminOutcome, requireVehicle, withTx } from "./
 import type { CommonFlags } from "./context.js";
 import { flagError } from "./errors.js";
 import { CLASS_NAMES, SETTABLE_STATUSES, STATUS_NAMES, VEHICLE_CLASSES } from "./names.js";
-import { UINT32_MAX, parseAddress, parseChoice, parseInteger, parseSecret32, parseVehicleId, required } from "./parse.js";
+import {
+  UINT32_MAX,
+  parseAddress,
+  parseChoice,
+  parseInteger,
+  parseSecret32,
+  parseVehicleId,
+  required,
+} from "./parse.js";
 
 /** The environment variable the registrar's VIN salt is read from when `--vin-salt` is not given. */
 export const VIN_SALT_ENV = "VIN_SALT";
@@ -68,7 +76,8 @@ export function registerVehicleCommand(
       );
       const vehicleId = await vehicleIdFromReceipt(ctx.registry, sent.receipt);
       const className = CLASS_NAMES[parsed.vehicleClass];
-      const line = `registered vehicle ${vehicleId} (${className}) for owner ${parsed.owner} with plate ${parsed.plate}`;
+      const line =
+        `registered vehicle ${vehicleId} (${className}) for owner ${parsed.owner} ` + `with plate ${parsed.plate}`;
       return { line: withTx(line, sent.hash), txHash: sent.hash, vehicleId };
     },
   };
@@ -97,7 +106,8 @@ export const rotatePlateCommand: AdminCommand<RotatePlateFlags, RotatePlateParse
       const sent = await ctx.send("registry", "rotatePlate", () =>
         ctx.registry.rotatePlate.populateTransaction(parsed.vehicleId, parsed.plate),
       );
-      const line = `rotated the plate of vehicle ${parsed.vehicleId} from ${oldPlate} to ${parsed.plate} (old plate revoked)`;
+      const line =
+        `rotated the plate of vehicle ${parsed.vehicleId} from ${oldPlate} to ${parsed.plate} ` + "(old plate revoked)";
       return { line: withTx(line, sent.hash), txHash: sent.hash };
     },
   };
