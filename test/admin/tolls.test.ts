@@ -307,6 +307,13 @@ describe("platechain toll commands", function () {
       );
     });
 
+    it("refuses a batch the escrow never settled before sending", async function () {
+      const message = await taskError("resolve-dispute", asArbiter({ batch: "3", leaf: "0", uphold: true }));
+      expect(message).to.match(
+        /^--batch 3: no such batch in the escrow at 0x[0-9a-fA-F]{40} \(the escrow has settled no batch yet\)$/,
+      );
+    });
+
     it("names the missing role", async function () {
       const batchId = await openDispute();
       const flags = { batch: String(batchId), leaf: "0", uphold: true, from: setup.tollAdmin.address };

@@ -220,6 +220,14 @@ export const resolveDisputeCommand: AdminCommand<ResolveDisputeFlags, ResolveDis
   },
   async run(ctx, parsed) {
     await ctx.requireRole("escrow", "ARBITER_ROLE");
+    const totalBatches = await ctx.escrow.totalBatches();
+    if (parsed.batchId > totalBatches) {
+      const range = totalBatches === 0n ? "the escrow has settled no batch yet" : `ids run from 1 to ${totalBatches}`;
+      throw flagError(
+        "batch",
+        `${parsed.batchId}: no such batch in the escrow at ${ctx.addressOf("escrow")} (${range})`,
+      );
+    }
     const sent = await ctx.send("escrow", "resolveDispute", () =>
       ctx.escrow.resolveDispute.populateTransaction(parsed.batchId, parsed.leafIndex, parsed.upheld),
     );
