@@ -12,12 +12,13 @@ import path from "node:path";
 
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import { Wallet, id, solidityPacked } from "ethers";
+import { Wallet, id } from "ethers";
 import hre from "hardhat";
 
 import type { AdminOutcome } from "../../scripts/lib/admin/command.js";
 import { AdminError } from "../../scripts/lib/admin/errors.js";
 import { deployVehicleRegistry, registerVehicle, vinCommitment } from "../../scripts/lib/registry.js";
+import { encodeScans, signScanBatch } from "../../scripts/lib/scans.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 import type { DrivingRecordLedger, TestStablecoin, TollEscrow, VehicleRegistry } from "../../typechain-types/index.js";
 
@@ -216,18 +217,9 @@ export async function chargeOneScan(
 ): Promise<{ batchId: bigint; leaves: string }> {
   const { escrow, oracle } = setup;
   const timestamp = BigInt(await networkHelpers.time.latest());
-  const scans = solidityPacked(["uint48", "uint40", "uint40"], [vehicleId, timestamp, sequence]);
+  const scans = encodeScans([{ vehicleId, timestamp, sequence }]);
   const { chainId } = await ethers.provider.getNetwork();
-  const signature = await oracle.signTypedData(
-    { name: "platechain TollEscrow", version: "1", chainId, verifyingContract: await escrow.getAddress() },
-    {
-      ScanBatch: [
-        { name: "gantryId", type: "uint32" },
-        { name: "scans", type: "bytes" },
-      ],
-    },
-    { gantryId: GANTRY_ID, scans },
-  );
+  const signature = await signScanBatch(oracle, await escrow.getAddress(), chainId, GANTRY_ID, scans);
   const receipt = await (await escrow.submitScans(GANTRY_ID, scans, signature)).wait();
   for (const log of receipt?.logs ?? []) {
     const parsed = escrow.interface.parseLog(log);
