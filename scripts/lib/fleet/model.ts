@@ -33,6 +33,8 @@ export interface Operator {
   /** The oracle key that signs its gantries' scan batches. */
   readonly oracleKey: string;
   readonly oracle: string;
+  /** Pays the gas of the operator's relayer; deliberately not the oracle key. */
+  readonly relayerKey: string;
 }
 
 export interface Gantry {
@@ -196,6 +198,7 @@ function createOperators(params: Required<FleetParams>, random: SeededRandom): O
   return Array.from({ length: params.operators }, (_, index) => {
     const payoutKey = random.bytes32();
     const oracleKey = random.bytes32();
+    const relayerKey = random.bytes32();
     return {
       index,
       name: OPERATOR_NAMES[index] ?? `Operator ${index + 1}`,
@@ -203,6 +206,7 @@ function createOperators(params: Required<FleetParams>, random: SeededRandom): O
       payout: computeAddress(payoutKey),
       oracleKey,
       oracle: computeAddress(oracleKey),
+      relayerKey,
     };
   });
 }

@@ -1,0 +1,378 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { Signature, Wallet, keccak256, parseEther, toUtf8Bytes } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import { deployPlatechain, type PlatechainContracts } from "../deploy/deploy.js";
+import type { DeployParams } from "../deploy/params.js";
+import { InsurerClient, type VehicleReport } from "../insurer.js";
+import { encodeBatch, ledgerDomain, signRecord, TrustLevel, type RecordSubmission } from "../ledger.js";
+import type { DeploymentManifest } from "../manifest.js";
+import { registerVehicle } from "../registry.js";
+import { makeRelayerConfig } from "../relayer/config.js";
+import { silentLogger } from "../relayer/logger.js";
+import { runRelayer, type RelayerSummary } from "../relayer/relayer.js";
+import { VehicleStatus } from "../vehicle.js";
+import { type Fleet, type FleetDay, type Reading, SECONDS_PER_DAY, simulateDay, vinCommitmentOf } from "./model.js";
+import type { ProgressBar } from "./progress.js";
+
+/**
+ * Plays a fleet model against the real system on any network connection: deploys the suite, registers the
+ * vehicles and gantries, funds the accounts, relays every day's readings through the real relayer (one relayer per
+ * operator, each with its own oracle and gas keys), appends the telematics records to the ledger, pays operators
+ * out after the dispute window, and reads one vehicle's insurer report through the real reader.
+ */
+
+export interface FleetRunOptions {
+  readonly connection: NetworkConnection;
+  readonly networkName: string;
+  readonly fleet: Fleet;
+  /** Readings files, relayer journals and rejects go here. */
+  readonly workDir: string;
+  readonly progress?: ProgressBar;
+}
+
+export interface FleetRun {
+  readonly contracts: PlatechainContracts;
+  readonly manifest: DeploymentManifest;
+  /** Vehicle id of each fleet vehicle, by index. */
+  readonly vehicleIds: readonly bigint[];
+  readonly days: readonly FleetDay[];
+  readonly relayerRuns: readonly { operator: number; day: number; summary: RelayerSummary }[];
+  readonly payouts: readonly { operator: number; claimed: bigint }[];
+  readonly insurer: { readonly address: string; readonly report: VehicleReport };
+  readonly recordsAppended: number;
+}
+
+const ACCOUNT_ETH = parseEther("10");
+/** Reason code the regulator files with a theft report (an authority-defined code). */
+const REASON_THEFT_REPORTED = 0x7e1;
+/** Records per ledger transaction: a batch of 100 stays far under the gas cap and amortises the transaction cost. */
+const RECORDS_PER_BATCH = 100;
+/** Every tenth owner pays in through an app with an EIP-2612 permit instead of a fleet manager's transfer. */
+const PERMIT_EVERY = 10;
+/** Every twentieth record is signed by the vehicle's own plate key, ranking above a reporter's word. */
+const PLATE_SIGNED_EVERY = 20;
+
+export function fleetDeployParams(fleet: Fleet): DeployParams {
+  const all = ["deployer"] as const;
+  // Scans of the whole simulated period must still be fresh enough when relayed at its end.
+  const maxScanAge = BigInt((fleet.params.days + 2) * SECONDS_PER_DAY);
+  return {
+    file: "(fleet simulation)",
+    adminDelaySeconds: 0n,
+    disputeWindowSeconds: 7n * BigInt(SECONDS_PER_DAY),
+    withdrawalNoticeSeconds: maxScanAge,
+    maxScanAgeSeconds: maxScanAge,
+    stablecoin: "deploy",
+    admin: "deployer",
+    roles: { registrar: all, regulator: all, tollAdmin: all, arbiter: all, pauser: all, reporter: all },
+  };
+}
+
+export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
+  const { connection, fleet, progress } = options;
+  const provider = connection.ethers.provider;
+  const [deployer] = await connection.ethers.getSigners();
+  if (deployer === undefined) throw new Error("the network has no account to run the fleet from");
+  await mkdir(options.workDir, { recursive: true });
+
+  progress?.start("Deploying platechain", 1);
+  const { contracts, manifest } = await deployPlatechain(connection, fleetDeployParams(fleet), {
+    networkName: options.networkName,
+  });
+  progress?.tick();
+  const { registry, escrow, ledger } = contracts;
+  const stablecoin = contracts.stablecoin;
+  if (stablecoin === undefined) throw new Error("the fleet needs the test stablecoin");
+  const chainId = (await provider.getNetwork()).chainId;
+
+  const wallets = await fundAccounts(connection, fleet, progress);
+
+  progress?.start("Registering gantries", fleet.gantries.length);
+  for (const gantry of fleet.gantries) {
+    const operator = fleet.operators[gantry.operator]!;
+    const fees = gantry.tariff.slice(0, 5) as [bigint, bigint, bigint, bigint, bigint];
+    await (await escrow.registerGantry(gantry.id, operator.payout, [operator.oracle], fees)).wait();
+    progress?.tick();
+  }
+
+  progress?.start("Registering vehicles", fleet.vehicles.length);
+  const vehicleIds: bigint[] = [];
+  for (const vehicle of fleet.vehicles) {
+    vehicleIds.push(
+      await registerVehicle(registry, deployer, {
+        owner: vehicle.owner,
+        plate: vehicle.plate,
+        vinCommitment: vinCommitmentOf(fleet, vehicle),
+        vehicleClass: vehicle.vehicleClass,
+      }),
+    );
+    progress?.tick();
+  }
+
+  await (await stablecoin.approve(await escrow.getAddress(), 2n ** 255n)).wait();
+  const escrowAddress = await escrow.getAddress();
+  const days: FleetDay[] = [];
+  const relayerRuns: { operator: number; day: number; summary: RelayerSummary }[] = [];
+  let recordsAppended = 0;
+  let recordHeads = 0;
+
+  for (let d = 0; d < fleet.params.days; d++) {
+    const day = simulateDay(fleet, d);
+    days.push(day);
+    for (const index of day.stolen) {
+      await (await registry.setStatus(vehicleIds[index]!, VehicleStatus.Stolen, REASON_THEFT_REPORTED)).wait();
+    }
+    await makeDeposits(day, "start", { funder: deployer.address, fleet, contracts, vehicleIds, wallets, chainId, progress });
+
+    progress?.start(`Day ${d + 1}: relaying ${day.readings.length} scans`, day.readings.length);
+    const runs = await Promise.all(
+      fleet.operators.map(async (operator) => {
+        const gantryIds = new Set(fleet.gantries.filter((g) => g.operator === operator.index).map((g) => g.id));
+        const readings = day.readings.filter((r) => gantryIds.has(r.gantry));
+        const summary = await relayDay(options, operator.index, d, readings, {
+          chainId,
+          registry: await registry.getAddress(),
+          escrow: escrowAddress,
+          gasSigner: wallets.relayers[operator.index]!,
+          oracle: wallets.oracles[operator.index]!,
+          gantryIds,
+        });
+        progress?.tick(readings.length);
+        return { operator: operator.index, day: d, summary };
+      }),
+    );
+    relayerRuns.push(...runs);
+
+    progress?.start(`Day ${d + 1}: appending driving records`, day.records.length);
+    const ledgerDom = ledgerDomain(chainId, await ledger.getAddress());
+    for (let i = 0; i < day.records.length; i += RECORDS_PER_BATCH) {
+      const submissions: RecordSubmission[] = [];
+      for (const record of day.records.slice(i, i + RECORDS_PER_BATCH)) {
+        const vehicleId = vehicleIds[record.vehicle]!;
+        const body = {
+          periodStart: record.periodStart,
+          periodEnd: record.periodEnd,
+          distanceMeters: record.distanceMeters,
+          drivingSeconds: record.drivingSeconds,
+          harshBrakingCount: record.harshBrakings,
+          harshAccelerationCount: record.harshAccelerations,
+          speedingSeconds: record.speedingSeconds,
+          nightDistanceMeters: record.nightDistanceMeters,
+          dataHash: record.tripDataHash,
+          corrects: 0,
+        };
+        const plateSigned = (recordHeads++ % PLATE_SIGNED_EVERY) === 0;
+        submissions.push(
+          plateSigned
+            ? {
+                vehicleId,
+                record: body,
+                trust: TrustLevel.PlateSigned,
+                signature: await signRecord(wallets.plates[record.vehicle]!, ledgerDom, vehicleId, body),
+              }
+            : { vehicleId, record: body, trust: TrustLevel.ReporterAsserted },
+        );
+      }
+      await (await ledger.appendRecords(encodeBatch(submissions))).wait();
+      recordsAppended += submissions.length;
+      progress?.tick(submissions.length);
+    }
+    await makeDeposits(day, "end", { funder: deployer.address, fleet, contracts, vehicleIds, wallets, chainId, progress });
+  }
+
+  const payouts = await payOperators(connection, fleet, contracts, wallets, progress);
+  const insurer = await insurerReport(connection, contracts, manifest, vehicleIds, days, wallets);
+  progress?.stop();
+  return { contracts, manifest, vehicleIds, days, relayerRuns, payouts, insurer, recordsAppended };
+}
+
+interface FleetWallets {
+  readonly owners: readonly Wallet[];
+  readonly plates: readonly Wallet[];
+  readonly oracles: readonly Wallet[];
+  readonly relayers: readonly Wallet[];
+  readonly payouts: readonly Wallet[];
+  readonly insurer: Wallet;
+}
+
+async function fundAccounts(connection: NetworkConnection, fleet: Fleet, progress?: ProgressBar): Promise<FleetWallets> {
+  const provider = connection.ethers.provider;
+  const wallet = (key: string) => new Wallet(key, provider);
+  const wallets: FleetWallets = {
+    owners: fleet.vehicles.map((v) => wallet(v.ownerKey)),
+    plates: fleet.vehicles.map((v) => wallet(v.plateKey)),
+    oracles: fleet.operators.map((o) => wallet(o.oracleKey)),
+    relayers: fleet.operators.map((o) => wallet(o.relayerKey)),
+    payouts: fleet.operators.map((o) => wallet(o.payoutKey)),
+    insurer: wallet(keccak256(toUtf8Bytes(`platechain fleet insurer ${fleet.params.seed}`))),
+  };
+  // Owners sign permits and grant consent; relayers pay gas; payees claim. Only they need ether.
+  const needGas = [
+    ...wallets.owners.filter((_, i) => i % PERMIT_EVERY === 0),
+    ...wallets.relayers,
+    ...wallets.payouts,
+  ];
+  progress?.start("Funding accounts", needGas.length + 1);
+  const setBalance = connection.networkHelpers.setBalance;
+  for (const account of needGas) {
+    await setBalance(account.address, ACCOUNT_ETH);
+    progress?.tick();
+  }
+  progress?.tick();
+  return wallets;
+}
+
+/** The deployer doubles as a fleet manager's account: it deposits for most vehicles, as employers do. */
+interface DepositContext {
+  readonly funder: string;
+  readonly fleet: Fleet;
+  readonly contracts: PlatechainContracts;
+  readonly vehicleIds: readonly bigint[];
+  readonly wallets: FleetWallets;
+  readonly chainId: bigint;
+  readonly progress: ProgressBar | undefined;
+}
+
+async function makeDeposits(day: FleetDay, when: "start" | "end", ctx: DepositContext): Promise<void> {
+  const deposits = day.deposits.filter((d) => d.when === when);
+  if (deposits.length === 0) return;
+  ctx.progress?.start(when === "start" ? `Day ${day.day + 1}: prepaid top-ups` : `Day ${day.day + 1}: late top-ups`, deposits.length);
+  const { escrow, stablecoin } = ctx.contracts;
+  const escrowAddress = await escrow.getAddress();
+  const total = deposits.reduce((sum, d) => sum + d.amount, 0n);
+  await (await stablecoin!.mint(ctx.funder, total)).wait();
+  for (const deposit of deposits) {
+    const vehicleId = ctx.vehicleIds[deposit.vehicle]!;
+    if (deposit.vehicle % PERMIT_EVERY === 0) {
+      const owner = ctx.wallets.owners[deposit.vehicle]!;
+      await (await stablecoin!.transfer(owner.address, deposit.amount)).wait();
+      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600) + BigInt(ctx.fleet.params.days * SECONDS_PER_DAY);
+      const signature = await signPermit(ctx, owner, escrowAddress, deposit.amount, deadline);
+      await (
+        await escrow.connect(owner).depositWithPermit(vehicleId, deposit.amount, deadline, signature.v, signature.r, signature.s)
+      ).wait();
+    } else {
+      await (await escrow.deposit(vehicleId, deposit.amount)).wait();
+    }
+    ctx.progress?.tick();
+  }
+}
+
+async function signPermit(
+  ctx: DepositContext,
+  owner: Wallet,
+  spender: string,
+  value: bigint,
+  deadline: bigint,
+): Promise<Signature> {
+  const token = ctx.contracts.stablecoin!;
+  const domain = {
+    name: await token.name(),
+    version: "1",
+    chainId: ctx.chainId,
+    verifyingContract: await token.getAddress(),
+  };
+  const types = {
+    Permit: [
+      { name: "owner", type: "address" },
+      { name: "spender", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  };
+  const nonce = await token.nonces(owner.address);
+  return Signature.from(await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }));
+}
+
+async function relayDay(
+  options: FleetRunOptions,
+  operator: number,
+  day: number,
+  readings: readonly Reading[],
+  setup: {
+    readonly chainId: bigint;
+    readonly registry: string;
+    readonly escrow: string;
+    readonly gasSigner: Wallet;
+    readonly oracle: Wallet;
+    readonly gantryIds: ReadonlySet<number>;
+  },
+): Promise<RelayerSummary> {
+  const dir = path.join(options.workDir, `operator-${operator}`);
+  await mkdir(dir, { recursive: true });
+  const input = path.join(dir, `day-${day}.ndjson`);
+  await writeFile(input, readings.map((r) => JSON.stringify(r)).join("\n") + (readings.length > 0 ? "\n" : ""));
+  const config = makeRelayerConfig({
+    network: options.networkName,
+    input,
+    journalPath: path.join(dir, "journal.sqlite"),
+    rejectsPath: path.join(dir, "rejects.ndjson"),
+    // The in-process chain mines at once: short waits keep the fleet fast without changing what is settled.
+    maxWaitMs: 20,
+    pollIntervalMs: 10,
+    progressIntervalMs: 3_600_000,
+  });
+  return runRelayer({
+    config,
+    provider: options.connection.ethers.provider,
+    gasSigner: setup.gasSigner,
+    oracleSigners: new Map([...setup.gantryIds].map((id) => [id, setup.oracle])),
+    contracts: { chainId: setup.chainId, registry: setup.registry, escrow: setup.escrow },
+    logger: silentLogger,
+  });
+}
+
+async function payOperators(
+  connection: NetworkConnection,
+  fleet: Fleet,
+  contracts: PlatechainContracts,
+  wallets: FleetWallets,
+  progress?: ProgressBar,
+): Promise<{ operator: number; claimed: bigint }[]> {
+  const { escrow } = contracts;
+  const batches = Number(await escrow.totalBatches());
+  progress?.start("Dispute window passes; paying operators", batches + fleet.operators.length);
+  await connection.networkHelpers.time.increase(Number(await escrow.disputeWindow()) + 1);
+  const ids = Array.from({ length: batches }, (_, i) => BigInt(i + 1));
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    await (await escrow.releaseRevenue(chunk)).wait();
+    progress?.tick(chunk.length);
+  }
+  const payouts: { operator: number; claimed: bigint }[] = [];
+  for (const operator of fleet.operators) {
+    const payee = wallets.payouts[operator.index]!;
+    const claimable = await escrow.claimable(payee.address);
+    if (claimable > 0n) await (await escrow.connect(payee).claimRevenue(payee.address)).wait();
+    payouts.push({ operator: operator.index, claimed: claimable });
+    progress?.tick();
+  }
+  return payouts;
+}
+
+async function insurerReport(
+  connection: NetworkConnection,
+  contracts: PlatechainContracts,
+  manifest: DeploymentManifest,
+  vehicleIds: readonly bigint[],
+  days: readonly FleetDay[],
+  wallets: FleetWallets,
+): Promise<{ address: string; report: VehicleReport }> {
+  // The insurer looks at the vehicle that drove furthest: the most interesting report.
+  const distance = new Map<number, number>();
+  for (const day of days) for (const r of day.records) distance.set(r.vehicle, (distance.get(r.vehicle) ?? 0) + r.distanceMeters);
+  const [index] = [...distance.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [0];
+  const owner = wallets.owners[index]!;
+  const provider = connection.ethers.provider;
+  if ((await provider.getBalance(owner.address)) === 0n) await connection.networkHelpers.setBalance(owner.address, ACCOUNT_ETH);
+  const latest = await provider.getBlock("latest");
+  const policyEnd = (latest?.timestamp ?? 0) + 365 * SECONDS_PER_DAY;
+  await (await contracts.ledger.connect(owner).grantConsent(vehicleIds[index]!, wallets.insurer.address, policyEnd)).wait();
+  const client = await InsurerClient.fromManifest(provider, manifest);
+  const report = await client.report(String(vehicleIds[index]!), { insurer: wallets.insurer.address });
+  return { address: wallets.insurer.address, report };
+}
