@@ -163,12 +163,16 @@ async function balanceCheck(fleet: Fleet, run: FleetRun): Promise<AuditCheck> {
   const wrong: string[] = [];
   for (const vehicle of fleet.vehicles) {
     const account = await run.contracts.escrow.account(run.vehicleIds[vehicle.index]!);
-    const expected = net.get(vehicle.index) ?? 0n;
-    const actual = account.balance - account.arrears;
-    if (actual !== expected) wrong.push(`vehicle ${run.vehicleIds[vehicle.index]}: ${actual} on chain, ${expected} expected`);
+    const netAmount = net.get(vehicle.index) ?? 0n;
+    // Charges draw the balance before they leave arrears, and deposits pay arrears first: one of the two is zero.
+    const [balance, arrears] = netAmount >= 0n ? [netAmount, 0n] : [0n, -netAmount];
+    if (account.balance !== balance || account.arrears !== arrears) {
+      const id = run.vehicleIds[vehicle.index];
+      wrong.push(`vehicle ${id}: balance ${account.balance}/arrears ${account.arrears}, expected ${balance}/${arrears}`);
+    }
   }
   return {
-    name: "every balance net of arrears = deposits - tolls",
+    name: "every balance and arrears = deposits - tolls, arrears only where deposits fell short",
     ok: wrong.length === 0,
     detail: wrong.length === 0 ? `${fleet.vehicles.length} vehicles` : wrong.slice(0, 3).join("; "),
   };

@@ -128,22 +128,12 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     await makeDeposits(day, "start", { funder: deployer.address, fleet, contracts, vehicleIds, wallets, chainId, progress });
 
     progress?.start(`Day ${d + 1}: relaying ${day.readings.length} scans`, day.readings.length);
-    const runs = await Promise.all(
-      fleet.operators.map(async (operator) => {
-        const gantryIds = new Set(fleet.gantries.filter((g) => g.operator === operator.index).map((g) => g.id));
-        const readings = day.readings.filter((r) => gantryIds.has(r.gantry));
-        const summary = await relayDay(options, operator.index, d, readings, {
-          chainId,
-          registry: await registry.getAddress(),
-          escrow: escrowAddress,
-          gasSigner: wallets.relayers[operator.index]!,
-          oracle: wallets.oracles[operator.index]!,
-          gantryIds,
-        });
-        progress?.tick(readings.length);
-        return { operator: operator.index, day: d, summary };
-      }),
-    );
+    const runs = await relayAllOperators(connection, options.networkName, fleet, await relayTarget(contracts, chainId), wallets, {
+      day: d,
+      readings: day.readings,
+      workDir: options.workDir,
+      onRelayed: (count) => progress?.tick(count),
+    });
     relayerRuns.push(...runs);
 
     progress?.start(`Day ${d + 1}: appending driving records`, day.records.length);
@@ -198,10 +188,10 @@ interface FleetWallets {
   readonly insurer: Wallet;
 }
 
-async function fundAccounts(connection: NetworkConnection, fleet: Fleet, progress?: ProgressBar): Promise<FleetWallets> {
+function walletsOf(connection: NetworkConnection, fleet: Fleet): FleetWallets {
   const provider = connection.ethers.provider;
   const wallet = (key: string) => new Wallet(key, provider);
-  const wallets: FleetWallets = {
+  return {
     owners: fleet.vehicles.map((v) => wallet(v.ownerKey)),
     plates: fleet.vehicles.map((v) => wallet(v.plateKey)),
     oracles: fleet.operators.map((o) => wallet(o.oracleKey)),
@@ -209,6 +199,10 @@ async function fundAccounts(connection: NetworkConnection, fleet: Fleet, progres
     payouts: fleet.operators.map((o) => wallet(o.payoutKey)),
     insurer: wallet(keccak256(toUtf8Bytes(`platechain fleet insurer ${fleet.params.seed}`))),
   };
+}
+
+async function fundAccounts(connection: NetworkConnection, fleet: Fleet, progress?: ProgressBar): Promise<FleetWallets> {
+  const wallets = walletsOf(connection, fleet);
   // Owners sign permits and grant consent; relayers pay gas; payees claim. Only they need ether.
   const needGas = [
     ...wallets.owners.filter((_, i) => i % PERMIT_EVERY === 0),
@@ -288,42 +282,79 @@ async function signPermit(
   return Signature.from(await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }));
 }
 
-async function relayDay(
-  options: FleetRunOptions,
-  operator: number,
-  day: number,
-  readings: readonly Reading[],
-  setup: {
-    readonly chainId: bigint;
-    readonly registry: string;
-    readonly escrow: string;
-    readonly gasSigner: Wallet;
-    readonly oracle: Wallet;
-    readonly gantryIds: ReadonlySet<number>;
-  },
-): Promise<RelayerSummary> {
-  const dir = path.join(options.workDir, `operator-${operator}`);
-  await mkdir(dir, { recursive: true });
-  const input = path.join(dir, `day-${day}.ndjson`);
-  await writeFile(input, readings.map((r) => JSON.stringify(r)).join("\n") + (readings.length > 0 ? "\n" : ""));
-  const config = makeRelayerConfig({
-    network: options.networkName,
-    input,
-    journalPath: path.join(dir, "journal.sqlite"),
-    rejectsPath: path.join(dir, "rejects.ndjson"),
-    // The in-process chain mines at once: short waits keep the fleet fast without changing what is settled.
-    maxWaitMs: 20,
-    pollIntervalMs: 10,
-    progressIntervalMs: 3_600_000,
+interface RelayTarget {
+  readonly chainId: bigint;
+  readonly registry: string;
+  readonly escrow: string;
+}
+
+async function relayTarget(contracts: PlatechainContracts, chainId: bigint): Promise<RelayTarget> {
+  return { chainId, registry: await contracts.registry.getAddress(), escrow: await contracts.escrow.getAddress() };
+}
+
+/**
+ * Runs every operator's relayer over its gantries' readings of one day, side by side as they run in the field:
+ * each with its own oracle key, gas key and journal.
+ */
+async function relayAllOperators(
+  connection: NetworkConnection,
+  networkName: string,
+  fleet: Fleet,
+  target: RelayTarget,
+  wallets: FleetWallets,
+  job: { day: number; readings: readonly Reading[]; workDir: string; onRelayed?: (count: number) => void },
+): Promise<{ operator: number; day: number; summary: RelayerSummary }[]> {
+  return Promise.all(
+    fleet.operators.map(async (operator) => {
+      const gantryIds = new Set(fleet.gantries.filter((g) => g.operator === operator.index).map((g) => g.id));
+      const readings = job.readings.filter((r) => gantryIds.has(r.gantry));
+      const dir = path.join(job.workDir, `operator-${operator.index}`);
+      await mkdir(dir, { recursive: true });
+      const input = path.join(dir, `day-${job.day}.ndjson`);
+      await writeFile(input, readings.map((r) => JSON.stringify(r)).join("\n") + (readings.length > 0 ? "\n" : ""));
+      const config = makeRelayerConfig({
+        network: networkName,
+        input,
+        journalPath: path.join(dir, "journal.sqlite"),
+        rejectsPath: path.join(dir, "rejects.ndjson"),
+        // The whole day's file is read at once; batches fill by size, and the end of input flushes the rest.
+        maxWaitMs: 2_000,
+        pollIntervalMs: 10,
+        progressIntervalMs: 3_600_000,
+      });
+      const oracle = wallets.oracles[operator.index]!;
+      const summary = await runRelayer({
+        config,
+        provider: connection.ethers.provider,
+        gasSigner: wallets.relayers[operator.index]!,
+        oracleSigners: new Map([...gantryIds].map((id) => [id, oracle])),
+        contracts: target,
+        logger: silentLogger,
+      });
+      job.onRelayed?.(readings.length);
+      return { operator: operator.index, day: job.day, summary };
+    }),
+  );
+}
+
+/**
+ * Relays day 0 of a finished run again through fresh relayers and journals, as operators restoring from an empty
+ * disk would: the escrow must skip every scan as already settled. Returns how many readings the relayers resent.
+ */
+export async function relayAgain(
+  connection: NetworkConnection,
+  networkName: string,
+  fleet: Fleet,
+  run: FleetRun,
+  workDir: string,
+): Promise<number> {
+  const chainId = (await connection.ethers.provider.getNetwork()).chainId;
+  const runs = await relayAllOperators(connection, networkName, fleet, await relayTarget(run.contracts, chainId), walletsOf(connection, fleet), {
+    day: 0,
+    readings: run.days[0]!.readings,
+    workDir,
   });
-  return runRelayer({
-    config,
-    provider: options.connection.ethers.provider,
-    gasSigner: setup.gasSigner,
-    oracleSigners: new Map([...setup.gantryIds].map((id) => [id, setup.oracle])),
-    contracts: { chainId: setup.chainId, registry: setup.registry, escrow: setup.escrow },
-    logger: silentLogger,
-  });
+  return runs.reduce((sum, r) => sum + r.summary.accepted, 0);
 }
 
 async function payOperators(

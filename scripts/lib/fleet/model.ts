@@ -121,7 +121,7 @@ const CLASS_WEIGHTS = [8, 66, 12, 9, 3, 2];
 /** Class multipliers over the car fee, in percent; emergency rides free. */
 const CLASS_FEE_PERCENT = [50, 100, 150, 300, 250, 0];
 const LATE_PAYER_SHARE = 0.1;
-const STOLEN_SHARE = 0.005;
+const STOLEN_SHARE = 0.01;
 
 export function createFleet(params: FleetParams): Fleet {
   const full = validateParams(params);
@@ -148,7 +148,9 @@ export function simulateDay(fleet: Fleet, day: number): FleetDay {
   const deposits: Deposit[] = [];
 
   for (const vehicle of fleet.vehicles) {
-    const trips = simulateTrips(fleet, dayStart, random);
+    // A thief drives the car away: a stolen vehicle is on the road the day it is reported.
+    const stolen = vehicle.stolenOnDay !== undefined && vehicle.stolenOnDay <= day;
+    const trips = simulateTrips(fleet, dayStart, random, stolen ? 2 : 0);
     for (const trip of trips) for (const pass of trip.passes) passes.push({ ...pass, plate: vehicle.plate });
     records.push(dailyRecord(vehicle, dayStart, trips, random));
     deposits.push(...plannedDeposits(fleet, vehicle, day, trips));
@@ -227,7 +229,7 @@ function createGantries(params: Required<FleetParams>, random: SeededRandom): Ga
 }
 
 function createVehicles(params: Required<FleetParams>, random: SeededRandom): Vehicle[] {
-  const stolenCount = params.vehicles >= 20 ? Math.max(1, Math.round(params.vehicles * STOLEN_SHARE)) : 0;
+  const stolenCount = params.vehicles >= 20 ? Math.max(2, Math.round(params.vehicles * STOLEN_SHARE)) : 0;
   const stolen = new Set<number>();
   while (stolen.size < stolenCount) stolen.add(random.int(0, params.vehicles - 1));
   return Array.from({ length: params.vehicles }, (_, index) => {
@@ -265,8 +267,8 @@ interface Trip {
 /** Rush hours weigh more; the night hours (22:00-05:00) still see some traffic. */
 const HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 5, 9, 9, 6, 5, 5, 5, 5, 5, 6, 8, 9, 8, 5, 4, 3, 2, 1];
 
-function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom): Trip[] {
-  const tripCount = random.weighted([25, 35, 25, 10, 5]);
+function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom, minTrips: number): Trip[] {
+  const tripCount = Math.max(minTrips, random.weighted([25, 35, 25, 10, 5]));
   const trips: Trip[] = [];
   let earliest = dayStart;
   for (let t = 0; t < tripCount; t++) {
@@ -334,15 +336,17 @@ function dailyRecord(vehicle: Vehicle, dayStart: number, trips: readonly Trip[],
 }
 
 /**
- * Prepaid owners top up once, before day 0, with a week of typical tolls; late payers put in a token amount and
- * then settle at the end of each day exactly what that day's tolls cost, so their arrears clear by the evening.
+ * Prepaid owners top up once, before day 0, with weeks of typical tolls. Late payers put in a token amount, drive
+ * into arrears during the day and settle in the evening what the day cost; every third of them forgets on the last
+ * day, so some arrears are still open when the simulation ends.
  */
 function plannedDeposits(fleet: Fleet, vehicle: Vehicle, day: number, trips: readonly Trip[]): Deposit[] {
   const deposits: Deposit[] = [];
   if (day === 0) {
     deposits.push({ vehicle: vehicle.index, amount: vehicle.latePayer ? USDC : 60n * USDC, when: "start" });
   }
-  if (vehicle.latePayer) {
+  const forgets = day === fleet.params.days - 1 && vehicle.index % 3 === 0;
+  if (vehicle.latePayer && !forgets) {
     let owed = 0n;
     for (const trip of trips) {
       for (const pass of trip.passes) {

@@ -69,7 +69,7 @@ export async function summarizeFleet(
     }),
     arrears: { vehicles: arrearsVehicles, total: holdings.arrears },
     inEscrow: holdings.total,
-    sightings: facts.sightings.map((s) => ({
+    sightings: [...facts.sightings].sort((a, b) => a.timestamp - b.timestamp).map((s) => ({
       vehicleId: s.vehicleId,
       gantryId: s.gantryId,
       time: new Date(s.timestamp * 1000).toISOString().replace(".000Z", "Z"),
@@ -101,7 +101,7 @@ export function formatSummary(s: FleetSummary): string {
   );
   lines.push(`  Gas per scan       ${s.gasPerScan.toLocaleString("en-US")} (whole transactions, all batch sizes)`);
   lines.push(`  Driving records    ${s.records} appended to the ledger`);
-  lines.push("", "  Tolls per operator                 gantries   scans        tolls        paid out");
+  lines.push("", "  Tolls per operator                 gantries   scans      charged   paid after 7 days");
   for (const o of s.operators) {
     lines.push(`    ${o.name.padEnd(30)} ${String(o.gantries).padStart(6)} ${String(o.scans).padStart(7)}  ${usd(o.tolls)}  ${usd(o.paidOut)}`);
   }
