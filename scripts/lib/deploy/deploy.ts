@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { type Provider, ZeroHash, id } from "ethers";
+import { type ContractRunner, type Provider, ZeroHash, id } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import PlatechainModule from "../../../ignition/modules/PlatechainModule.js";
@@ -230,4 +230,17 @@ export async function deploymentBlock(provider: Provider, address: string): Prom
     else high = mid;
   }
   return low;
+}
+
+/** Typed handles on a deployment a manifest describes, signing with `runner`. */
+export function contractsFromManifest(manifest: DeploymentManifest, runner: ContractRunner): PlatechainContracts {
+  const { VehicleRegistry, TollEscrow, DrivingRecordLedger, TestStablecoin } = manifest.contracts;
+  const escrow = TollEscrow__factory.connect(TollEscrow.address, runner);
+  return {
+    registry: VehicleRegistry__factory.connect(VehicleRegistry.address, runner),
+    escrow,
+    ledger: DrivingRecordLedger__factory.connect(DrivingRecordLedger.address, runner),
+    stablecoin: TestStablecoin === undefined ? undefined : TestStablecoin__factory.connect(TestStablecoin.address, runner),
+    tokenAddress: TestStablecoin?.address ?? "",
+  };
 }

@@ -73,9 +73,6 @@ export function fleetDeployParams(fleet: Fleet): DeployParams {
 
 export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
   const { connection, fleet, progress } = options;
-  const provider = connection.ethers.provider;
-  const [deployer] = await connection.ethers.getSigners();
-  if (deployer === undefined) throw new Error("the network has no account to run the fleet from");
   await mkdir(options.workDir, { recursive: true });
 
   progress?.start("Deploying platechain", 1);
@@ -83,11 +80,63 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     networkName: options.networkName,
   });
   progress?.tick();
-  const { registry, escrow, ledger } = contracts;
-  const stablecoin = contracts.stablecoin;
-  if (stablecoin === undefined) throw new Error("the fleet needs the test stablecoin");
-  const chainId = (await provider.getNetwork()).chainId;
+  const world = await prepareFleet(connection, fleet, contracts, progress);
 
+  const days: FleetDay[] = [];
+  const relayerRuns: { operator: number; day: number; summary: RelayerSummary }[] = [];
+  let recordsAppended = 0;
+  for (let d = 0; d < fleet.params.days; d++) {
+    const day = simulateDay(fleet, d);
+    days.push(day);
+    await startDay(world, day);
+    progress?.start(`Day ${d + 1}: relaying ${day.readings.length} scans`, day.readings.length);
+    const target = await relayTarget(contracts, world.chainId);
+    relayerRuns.push(
+      ...(await relayAllOperators(connection, options.networkName, fleet, target, world.wallets, {
+        day: d,
+        readings: day.readings,
+        workDir: options.workDir,
+        onRelayed: (count) => progress?.tick(count),
+      })),
+    );
+    recordsAppended += await appendDayRecords(world, day);
+    await makeDeposits(world, day, "end");
+  }
+
+  const payouts = await payOperators(connection, fleet, contracts, world.wallets, progress);
+  const insurer = await insurerReport(connection, contracts, manifest, world.vehicleIds, days, world.wallets);
+  progress?.stop();
+  return { contracts, manifest, vehicleIds: world.vehicleIds, days, relayerRuns, payouts, insurer, recordsAppended };
+}
+
+/** A fleet set up on a deployment: accounts funded, gantries and vehicles registered, deposits approved. */
+export interface FleetWorld {
+  readonly connection: NetworkConnection;
+  readonly fleet: Fleet;
+  readonly contracts: PlatechainContracts;
+  readonly chainId: bigint;
+  /** The deployer, acting as registrar, regulator, toll admin, reporter and a fleet manager paying in. */
+  readonly authority: string;
+  readonly vehicleIds: readonly bigint[];
+  readonly wallets: FleetWallets;
+  readonly progress: ProgressBar | undefined;
+}
+
+/**
+ * Sets a fleet up on an existing deployment whose first account holds the registrar, regulator, toll-admin and
+ * reporter roles and the test stablecoin's minter role (what `fleetDeployParams` and the local parameters give).
+ */
+export async function prepareFleet(
+  connection: NetworkConnection,
+  fleet: Fleet,
+  contracts: PlatechainContracts,
+  progress?: ProgressBar,
+): Promise<FleetWorld> {
+  const [deployer] = await connection.ethers.getSigners();
+  if (deployer === undefined) throw new Error("the network has no account to run the fleet from");
+  const { registry, escrow, stablecoin } = contracts;
+  if (stablecoin === undefined) throw new Error("the fleet needs the test stablecoin");
+  const chainId = (await connection.ethers.provider.getNetwork()).chainId;
   const wallets = await fundAccounts(connection, fleet, progress);
 
   progress?.start("Registering gantries", fleet.gantries.length);
@@ -111,75 +160,56 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     );
     progress?.tick();
   }
-
   await (await stablecoin.approve(await escrow.getAddress(), 2n ** 255n)).wait();
-  const escrowAddress = await escrow.getAddress();
-  const days: FleetDay[] = [];
-  const relayerRuns: { operator: number; day: number; summary: RelayerSummary }[] = [];
-  let recordsAppended = 0;
-  let recordHeads = 0;
-
-  for (let d = 0; d < fleet.params.days; d++) {
-    const day = simulateDay(fleet, d);
-    days.push(day);
-    for (const index of day.stolen) {
-      await (await registry.setStatus(vehicleIds[index]!, VehicleStatus.Stolen, REASON_THEFT_REPORTED)).wait();
-    }
-    await makeDeposits(day, "start", { funder: deployer.address, fleet, contracts, vehicleIds, wallets, chainId, progress });
-
-    progress?.start(`Day ${d + 1}: relaying ${day.readings.length} scans`, day.readings.length);
-    const runs = await relayAllOperators(connection, options.networkName, fleet, await relayTarget(contracts, chainId), wallets, {
-      day: d,
-      readings: day.readings,
-      workDir: options.workDir,
-      onRelayed: (count) => progress?.tick(count),
-    });
-    relayerRuns.push(...runs);
-
-    progress?.start(`Day ${d + 1}: appending driving records`, day.records.length);
-    const ledgerDom = ledgerDomain(chainId, await ledger.getAddress());
-    for (let i = 0; i < day.records.length; i += RECORDS_PER_BATCH) {
-      const submissions: RecordSubmission[] = [];
-      for (const record of day.records.slice(i, i + RECORDS_PER_BATCH)) {
-        const vehicleId = vehicleIds[record.vehicle]!;
-        const body = {
-          periodStart: record.periodStart,
-          periodEnd: record.periodEnd,
-          distanceMeters: record.distanceMeters,
-          drivingSeconds: record.drivingSeconds,
-          harshBrakingCount: record.harshBrakings,
-          harshAccelerationCount: record.harshAccelerations,
-          speedingSeconds: record.speedingSeconds,
-          nightDistanceMeters: record.nightDistanceMeters,
-          dataHash: record.tripDataHash,
-          corrects: 0,
-        };
-        const plateSigned = (recordHeads++ % PLATE_SIGNED_EVERY) === 0;
-        submissions.push(
-          plateSigned
-            ? {
-                vehicleId,
-                record: body,
-                trust: TrustLevel.PlateSigned,
-                signature: await signRecord(wallets.plates[record.vehicle]!, ledgerDom, vehicleId, body),
-              }
-            : { vehicleId, record: body, trust: TrustLevel.ReporterAsserted },
-        );
-      }
-      await (await ledger.appendRecords(encodeBatch(submissions))).wait();
-      recordsAppended += submissions.length;
-      progress?.tick(submissions.length);
-    }
-    await makeDeposits(day, "end", { funder: deployer.address, fleet, contracts, vehicleIds, wallets, chainId, progress });
-  }
-
-  const payouts = await payOperators(connection, fleet, contracts, wallets, progress);
-  const insurer = await insurerReport(connection, contracts, manifest, vehicleIds, days, wallets);
-  progress?.stop();
-  return { contracts, manifest, vehicleIds, days, relayerRuns, payouts, insurer, recordsAppended };
+  return { connection, fleet, contracts, chainId, authority: deployer.address, vehicleIds, wallets, progress };
 }
 
-interface FleetWallets {
+/** The morning of a day: thefts reported to the regulator, prepaid top-ups paid in. */
+export async function startDay(world: FleetWorld, day: FleetDay): Promise<void> {
+  for (const index of day.stolen) {
+    const id = world.vehicleIds[index]!;
+    await (await world.contracts.registry.setStatus(id, VehicleStatus.Stolen, REASON_THEFT_REPORTED)).wait();
+  }
+  await makeDeposits(world, day, "start");
+}
+
+/** Appends the day's telematics records in batches; every twentieth one signed by the vehicle's plate key. */
+export async function appendDayRecords(world: FleetWorld, day: FleetDay): Promise<number> {
+  const { ledger } = world.contracts;
+  world.progress?.start(`Day ${day.day + 1}: appending driving records`, day.records.length);
+  const domain = ledgerDomain(world.chainId, await ledger.getAddress());
+  let appended = 0;
+  for (let i = 0; i < day.records.length; i += RECORDS_PER_BATCH) {
+    const submissions: RecordSubmission[] = [];
+    for (const [offset, record] of day.records.slice(i, i + RECORDS_PER_BATCH).entries()) {
+      const vehicleId = world.vehicleIds[record.vehicle]!;
+      const body = {
+        periodStart: record.periodStart,
+        periodEnd: record.periodEnd,
+        distanceMeters: record.distanceMeters,
+        drivingSeconds: record.drivingSeconds,
+        harshBrakingCount: record.harshBrakings,
+        harshAccelerationCount: record.harshAccelerations,
+        speedingSeconds: record.speedingSeconds,
+        nightDistanceMeters: record.nightDistanceMeters,
+        dataHash: record.tripDataHash,
+        corrects: 0,
+      };
+      const plate = world.wallets.plates[record.vehicle]!;
+      submissions.push(
+        (i + offset) % PLATE_SIGNED_EVERY === 0
+          ? { vehicleId, record: body, trust: TrustLevel.PlateSigned, signature: await signRecord(plate, domain, vehicleId, body) }
+          : { vehicleId, record: body, trust: TrustLevel.ReporterAsserted },
+      );
+    }
+    await (await ledger.appendRecords(encodeBatch(submissions))).wait();
+    appended += submissions.length;
+    world.progress?.tick(submissions.length);
+  }
+  return appended;
+}
+
+export interface FleetWallets {
   readonly owners: readonly Wallet[];
   readonly plates: readonly Wallet[];
   readonly oracles: readonly Wallet[];
@@ -219,54 +249,44 @@ async function fundAccounts(connection: NetworkConnection, fleet: Fleet, progres
   return wallets;
 }
 
-/** The deployer doubles as a fleet manager's account: it deposits for most vehicles, as employers do. */
-interface DepositContext {
-  readonly funder: string;
-  readonly fleet: Fleet;
-  readonly contracts: PlatechainContracts;
-  readonly vehicleIds: readonly bigint[];
-  readonly wallets: FleetWallets;
-  readonly chainId: bigint;
-  readonly progress: ProgressBar | undefined;
-}
-
-async function makeDeposits(day: FleetDay, when: "start" | "end", ctx: DepositContext): Promise<void> {
+/** Tops up the day's deposits: most from the authority's account as a fleet manager, some by owners with a permit. */
+export async function makeDeposits(world: FleetWorld, day: FleetDay, when: "start" | "end"): Promise<void> {
   const deposits = day.deposits.filter((d) => d.when === when);
   if (deposits.length === 0) return;
-  ctx.progress?.start(when === "start" ? `Day ${day.day + 1}: prepaid top-ups` : `Day ${day.day + 1}: late top-ups`, deposits.length);
-  const { escrow, stablecoin } = ctx.contracts;
+  const label = when === "start" ? `Day ${day.day + 1}: prepaid top-ups` : `Day ${day.day + 1}: late top-ups`;
+  world.progress?.start(label, deposits.length);
+  const { escrow, stablecoin } = world.contracts;
+  const token = stablecoin!;
   const escrowAddress = await escrow.getAddress();
   const total = deposits.reduce((sum, d) => sum + d.amount, 0n);
-  await (await stablecoin!.mint(ctx.funder, total)).wait();
+  await (await token.mint(world.authority, total)).wait();
   for (const deposit of deposits) {
-    const vehicleId = ctx.vehicleIds[deposit.vehicle]!;
+    const vehicleId = world.vehicleIds[deposit.vehicle]!;
     if (deposit.vehicle % PERMIT_EVERY === 0) {
-      const owner = ctx.wallets.owners[deposit.vehicle]!;
-      await (await stablecoin!.transfer(owner.address, deposit.amount)).wait();
-      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600) + BigInt(ctx.fleet.params.days * SECONDS_PER_DAY);
-      const signature = await signPermit(ctx, owner, escrowAddress, deposit.amount, deadline);
-      await (
-        await escrow.connect(owner).depositWithPermit(vehicleId, deposit.amount, deadline, signature.v, signature.r, signature.s)
-      ).wait();
+      const owner = world.wallets.owners[deposit.vehicle]!;
+      await (await token.transfer(owner.address, deposit.amount)).wait();
+      const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600 + world.fleet.params.days * SECONDS_PER_DAY);
+      const { v, r, s } = await signPermit(world, owner, escrowAddress, deposit.amount, deadline);
+      await (await escrow.connect(owner).depositWithPermit(vehicleId, deposit.amount, deadline, v, r, s)).wait();
     } else {
       await (await escrow.deposit(vehicleId, deposit.amount)).wait();
     }
-    ctx.progress?.tick();
+    world.progress?.tick();
   }
 }
 
 async function signPermit(
-  ctx: DepositContext,
+  world: FleetWorld,
   owner: Wallet,
   spender: string,
   value: bigint,
   deadline: bigint,
 ): Promise<Signature> {
-  const token = ctx.contracts.stablecoin!;
+  const token = world.contracts.stablecoin!;
   const domain = {
     name: await token.name(),
     version: "1",
-    chainId: ctx.chainId,
+    chainId: world.chainId,
     verifyingContract: await token.getAddress(),
   };
   const types = {
