@@ -1,12 +1,13 @@
 /**
  * The oracle relayer's command line: `npm run oracle -- --network <name> --input <file|-> [options]` (`--help`).
- * Parses the settings, resolves keys through Hardhat's configuration variables, reads the deployment manifest,
- * then hands everything to `runRelayer`. SIGINT/SIGTERM stop it gracefully; a second signal exits at once (the
+ * Parses the settings, resolves keys (environment, then Hardhat's keystore), reads the deployment manifest, finds
+ * the RPC endpoint (`--rpc-url`, else the Hardhat network's URL), then hands everything to `runRelayer`. Hardhat
+ * itself is loaded only when something needs it. SIGINT/SIGTERM stop it gracefully; a second signal exits at once (the
  * journal is consistent at every instant, so that loses nothing).
  *
  * Exit codes: 0 done, 1 fatal error, 2 bad settings, 3 done but some batches failed (they are retried on restart).
  */
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import dotenv from "dotenv";
 
 import { errorMessage } from "./lib/relayer/async.js";
 import { ConfigError, parseCliArgs, USAGE, type RelayerConfig } from "./lib/relayer/config.js";
@@ -14,10 +15,12 @@ import { loadRelayerKeys } from "./lib/relayer/keys.js";
 import { createLogger, type Logger } from "./lib/relayer/logger.js";
 import { readManifest, relayerContracts } from "./lib/relayer/manifest.js";
 import {
+  cliSecretResolver,
   createProvider,
-  hardhatSecretResolver,
+  lazyHardhat,
+  networkFirstAccount,
   resolveGasSigner,
-  resolveNetwork,
+  resolveRpcUrl,
 } from "./lib/relayer/network.js";
 import { runRelayer, type RelayerSummary } from "./lib/relayer/relayer.js";
 
@@ -34,18 +37,23 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  // As hardhat.config.ts does: a .env file fills the environment (never overriding it).
+  dotenv.config({ quiet: true });
   const logger = createLogger({ json: config.json });
   const stop = new AbortController();
   onSignals(stop, logger);
-  const hre: HardhatRuntimeEnvironment = (await import("hardhat")).default;
-  const network = await resolveNetwork(hre, config.network, config.rpcUrl);
-  const keys = await loadRelayerKeys(hardhatSecretResolver(hre));
+  const hardhat = lazyHardhat();
+  const keys = await loadRelayerKeys(cliSecretResolver(process.env, hardhat));
   const manifest = await readManifest(config.manifestPath);
   const contracts = relayerContracts(config.manifestPath, manifest);
-  const provider = createProvider(network.url, contracts.chainId, config.pollIntervalMs);
+  const url = await resolveRpcUrl(hardhat, config.network, config.rpcUrl);
+  const provider = createProvider(url, contracts.chainId, config.pollIntervalMs);
   try {
-    const gasSigner = await resolveGasSigner(keys.gasSigner, network, contracts.chainId, async () =>
-      provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
+    const gasSigner = await resolveGasSigner(
+      keys.gasSigner,
+      async () => networkFirstAccount(hardhat, config.network),
+      contracts.chainId,
+      async () => provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
     );
     const summary = await runRelayer({
       config,

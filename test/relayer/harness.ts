@@ -9,7 +9,8 @@ import net from "node:net";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-const HARDHAT_CLI = require.resolve("hardhat/dist/src/cli.js", { paths: [process.cwd()] });
+/** `npx hardhat`, without npx: the package's own bin, so the test's child is the node process itself. */
+const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");
 const ORACLE_ENTRY = path.resolve("scripts/oracle.ts");
 /** How long a child may take to start before the test gives up on it. */
 const START_TIMEOUT_MS = 30_000;

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+
 import { expect } from "chai";
 import { network } from "hardhat";
 
@@ -77,6 +79,11 @@ describe("relayer validator", function () {
         if (!result.ok) expect(result.reason).to.equal(reason);
       });
     }
+
+    it("accepts every line of examples/readings.ndjson", async function () {
+      const text = await readFile("examples/readings.ndjson", "utf-8");
+      for (const line of text.trim().split("\n")) expect(parseReading(line, 2_000_000_000, SKEW).ok, line).to.equal(true);
+    });
 
     it("allows a time within the clock skew", function () {
       expect(parseReading(JSON.stringify({ ...ok, time: NOW + SKEW }), NOW, SKEW).ok).to.equal(true);
