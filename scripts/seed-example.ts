@@ -20,7 +20,7 @@ import { defaultManifestPath, loadManifest, ManifestError } from "./lib/manifest
 
 const USAGE = `usage: npm run seed:example -- --network <local network> [--vehicles N] [--out DIR] [--manifest FILE]
   --network   a local network (localhost, or another whose chain id is 31337)
-  --vehicles  example vehicles (default 5, at most 200)
+  --vehicles  example vehicles (default 20, at most 200)
   --out       where readings.ndjson and oracle.env go (default var/example)
   --manifest  the deployment (default deployments/<network>.json)`;
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   );
   if (flags.help === true) return console.log(USAGE);
   if (flags.network === undefined) throw new UsageError(`--network is required\n\n${USAGE}`);
-  const vehicles = positiveInt("vehicles", flags.vehicles, 5, 200);
+  const vehicles = positiveInt("vehicles", flags.vehicles, 20, 200);
   const out = path.resolve(flags.out ?? path.join("var", "example"));
   const manifest = await loadManifest(flags.manifest ?? defaultManifestPath(flags.network));
 

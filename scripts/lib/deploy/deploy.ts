@@ -22,6 +22,8 @@ import { type DeployParams, type RoleName, resolveHolder } from "./params.js";
 /** Chains where real money moves: the test stablecoin (anyone with the minter role prints money) never goes there. */
 const PRODUCTION_CHAIN_IDS = new Set([1, 10, 56, 100, 137, 324, 8453, 42161, 42220, 43114, 59144, 534352]);
 
+const LOCAL_CHAIN_ID = 31337;
+
 export interface PlatechainContracts {
   readonly registry: VehicleRegistry;
   readonly escrow: TollEscrow;
@@ -58,9 +60,11 @@ export async function deployPlatechain(
   const deployerAddress = await deployer.getAddress();
   log(`Deploying platechain to "${options.networkName}" (chain ${chainId}) from ${deployerAddress}`);
 
-  const tokenAddress = await resolveToken(connection, params, chainId, options.displayUi ?? false);
+  const deploymentId = await ignitionDeploymentId(connection, chainId);
+  const tokenAddress = await resolveToken(connection, params, chainId, options.displayUi ?? false, deploymentId);
   const deployed = await connection.ignition.deploy(PlatechainModule, {
     displayUi: options.displayUi ?? false,
+    deploymentId,
     parameters: {
       VehicleRegistryModule: { adminDelay: params.adminDelaySeconds },
       DrivingRecordLedgerModule: { adminDelay: params.adminDelaySeconds },
@@ -89,6 +93,18 @@ export async function deployPlatechain(
 
   const manifest = await buildManifest(connection.ethers.provider, options.networkName, chainId, contracts);
   return { contracts, manifest, actions };
+}
+
+/**
+ * Ignition journals a deployment per chain id so a failed one resumes. Every local node is chain 31337, and a
+ * restarted node is a new chain: name local deployments after the node's genesis block instead, so a journal of a
+ * node that is gone never gets in the way. Public chains keep Ignition's default (chain-<id>).
+ */
+async function ignitionDeploymentId(connection: NetworkConnection, chainId: number): Promise<string | undefined> {
+  // The in-process network keeps no journal at all; only a node over HTTP needs a name.
+  if (chainId !== LOCAL_CHAIN_ID || connection.networkConfig.type !== "http") return undefined;
+  const genesis = await connection.ethers.provider.getBlock(0);
+  return `local-${genesis?.hash?.slice(2, 14) ?? "unknown"}`;
 }
 
 /** Writes the manifest (by default `deployments/<network>.json`) that the relayer and the insurer's reader load. */
@@ -143,6 +159,7 @@ async function resolveToken(
   params: DeployParams,
   chainId: number,
   displayUi: boolean,
+  deploymentId: string | undefined,
 ): Promise<string> {
   if (params.stablecoin !== "deploy") {
     const code = await connection.ethers.provider.getCode(params.stablecoin);
@@ -154,7 +171,7 @@ async function resolveToken(
       `${params.file}: "stablecoin": "deploy" ships a mintable test token, refused on production chain ${chainId}; give the real stablecoin's address`,
     );
   }
-  const { stablecoin } = await connection.ignition.deploy(TestStablecoinModule, { displayUi });
+  const { stablecoin } = await connection.ignition.deploy(TestStablecoinModule, { displayUi, deploymentId });
   return stablecoin.getAddress();
 }
 

@@ -218,8 +218,9 @@ function createGantries(params: Required<FleetParams>, random: SeededRandom): Ga
   const total = params.operators * params.gantriesPerOperator;
   for (let i = 0; i < total; i++) {
     const operator = i % params.operators;
-    const corridor = i % CORRIDORS;
-    const positionOnCorridor = Math.floor(i / CORRIDORS);
+    const corridors = Math.min(CORRIDORS, total);
+    const corridor = i % corridors;
+    const positionOnCorridor = Math.floor(i / corridors);
     // Car fee between 0.80 and 2.40 token units, in steps of 0.05.
     const carFee = (80n + BigInt(random.int(0, 32)) * 5n) * (USDC / 100n);
     const tariff = CLASS_FEE_PERCENT.map((percent) => (carFee * BigInt(percent)) / 100n);
@@ -283,7 +284,7 @@ function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom, min
 }
 
 function driveCorridor(fleet: Fleet, start: number, random: SeededRandom): Trip {
-  const corridor = random.int(0, CORRIDORS - 1);
+  const corridor = random.int(0, Math.min(CORRIDORS, fleet.gantries.length) - 1);
   const onCorridor = fleet.gantries.filter((g) => g.corridor === corridor);
   const from = random.int(0, onCorridor.length - 1);
   const span = random.int(0, Math.min(4, onCorridor.length - 1));
