@@ -4,6 +4,8 @@ import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-et
 import dotenv from "dotenv";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { adminTasks } from "./tasks/index.js";
+
 // .env is optional: configVariable() falls back to the keystore, then to the environment.
 dotenv.config({ quiet: true });
 
@@ -29,6 +31,7 @@ const TOLL_ESCROW_OVERRIDE = {
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: adminTasks,
   solidity: {
     profiles: {
       default: {
@@ -69,7 +72,8 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      // LOCALHOST_RPC_URL points it at a node on another port (the admin CLI test starts one on a free port).
+      url: configVariable("LOCALHOST_RPC_URL", { default: "http://127.0.0.1:8545" }),
     },
     sepolia: {
       type: "http",
