@@ -632,8 +632,9 @@ contract SystemHandler is TestBase {
         if (next != 0 && (seed >> 64) % 4 == 0) {
             sequence = (seed >> 72) % next; // a replay of an earlier reading
         } else {
-            sequence = next;
-            nextSequence[gantryId] = next + 1;
+            // Now and then a jump, so batches cross the settled bitmap's 256-sequence words.
+            sequence = (seed >> 80) % 8 == 0 ? next + (seed >> 88) % 600 : next;
+            nextSequence[gantryId] = sequence + 1;
         }
         return uint128((vehicleId << 80) | (timestamp << 40) | sequence);
     }

@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
 import {ITollEscrow} from "../../contracts/interfaces/ITollEscrow.sol";
 import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol";
+import {TollEscrow} from "../../contracts/toll/TollEscrow.sol";
 import {Vm} from "../utils/Vm.sol";
 import {TollEscrowSetup} from "./TollEscrowSetup.sol";
+
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
+/// @notice An 18-decimal token, as DAI is: a stablecoin a 48-bit fee cannot price.
+contract EighteenDecimalToken is ERC20 {
+    constructor() ERC20("Eighteen", "E18") {}
+}
 
 /// @notice Unit and fuzz tests of TollEscrow's rules, each fuzz test next to a concrete twin in plain values.
 contract TollEscrowTest is TollEscrowSetup {
@@ -15,6 +26,14 @@ contract TollEscrowTest is TollEscrowSetup {
         _deployEscrow();
         car = _registerVehicle(OWNER, IVehicleRegistry.VehicleClass.Car);
         truck = _registerVehicle(OWNER, IVehicleRegistry.VehicleClass.Truck);
+    }
+
+    // --- deployment -----------------------------------------------------------------------------------------------
+
+    function test_constructor_refusesATokenWithMoreThanNineDecimals() public {
+        EighteenDecimalToken dai = new EighteenDecimalToken();
+        vm.expectRevert(abi.encodeWithSelector(ITollEscrow.TollEscrowUnsupportedDecimals.selector, 18));
+        new TollEscrow(registry, dai, address(this), DISPUTE_WINDOW, WITHDRAWAL_NOTICE, MAX_SCAN_AGE);
     }
 
     // --- signatures ---------------------------------------------------------------------------------------------
@@ -169,7 +188,8 @@ contract TollEscrowTest is TollEscrowSetup {
         _submit(GANTRY, _record(car, START + scanOffset, 1));
         uint256 expected = START + scanOffset < boundary ? CAR_FEE : 7 * USD;
         assertEq(_balance(car), 100 * USD - expected, "priced by the tariff at the scan's time");
-        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, uint64(START + scanOffset)), expected, "feeAt");
+        uint64 scanTime = uint64(START + scanOffset);
+        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, scanTime), expected, "feeAt");
     }
 
     // --- deposits and arrears -----------------------------------------------------------------------------------
