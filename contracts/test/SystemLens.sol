@@ -85,15 +85,15 @@ contract SystemLens {
         s.pausedUntil = ESCROW.pausedUntil();
         s.totalVehicles = REGISTRY.totalVehicles();
         s.vehicles = new VehicleState[](s.totalVehicles);
-        for (uint256 id = 1; id <= s.totalVehicles; ++id) {
-            s.vehicles[id - 1] = _vehicle(id, s.totalBatches, query.insurers);
+        for (uint256 i; i < s.totalVehicles; ++i) {
+            s.vehicles[i] = _vehicle(i + 1, s.totalBatches, query.insurers);
         }
         s.batches = new BatchState[](s.totalBatches);
-        for (uint256 b = 1; b <= s.totalBatches; ++b) {
-            s.batches[b - 1].info = ESCROW.batch(b);
-            s.batches[b - 1].disputes = new ITollEscrow.DisputeInfo[](query.leavesPerBatch);
+        for (uint256 i; i < s.totalBatches; ++i) {
+            s.batches[i].info = ESCROW.batch(i + 1);
+            s.batches[i].disputes = new ITollEscrow.DisputeInfo[](query.leavesPerBatch);
             for (uint256 leaf; leaf < query.leavesPerBatch; ++leaf) {
-                s.batches[b - 1].disputes[leaf] = ESCROW.dispute(b, leaf);
+                s.batches[i].disputes[leaf] = ESCROW.dispute(i + 1, leaf);
             }
         }
         s.gantries = new GantryState[](query.gantries.length);
@@ -121,8 +121,8 @@ contract SystemLens {
         v.money = ESCROW.account(id);
         (v.withdrawalRequester, v.withdrawalRequestedAt) = ESCROW.withdrawalRequest(id);
         v.debts = new uint256[](totalBatches);
-        for (uint256 b = 1; b <= totalBatches; ++b) {
-            v.debts[b - 1] = ESCROW.debtOf(id, b);
+        for (uint256 i; i < totalBatches; ++i) {
+            v.debts[i] = ESCROW.debtOf(id, i + 1);
         }
         (v.chainHead, v.chainCount, v.lastPeriodEnd) = LEDGER.chainOf(id);
         v.consentGrantors = new address[](insurers.length);

@@ -19,16 +19,16 @@ contract SystemCalls {
         bytes32 role;
     }
 
-    VehicleRegistry public immutable registry;
-    TestStablecoin public immutable token;
-    TollEscrow public immutable escrow;
-    DrivingRecordLedger public immutable ledger;
+    VehicleRegistry internal immutable REGISTRY;
+    TestStablecoin internal immutable TOKEN;
+    TollEscrow internal immutable ESCROW;
+    DrivingRecordLedger internal immutable LEDGER;
 
     constructor(VehicleRegistry registry_, TestStablecoin token_, TollEscrow escrow_, DrivingRecordLedger ledger_) {
-        registry = registry_;
-        token = token_;
-        escrow = escrow_;
-        ledger = ledger_;
+        REGISTRY = registry_;
+        TOKEN = token_;
+        ESCROW = escrow_;
+        LEDGER = ledger_;
     }
 
     /// @notice One of 14 role-gated calls across the four contracts, picked by `seed`.
@@ -45,13 +45,13 @@ contract SystemCalls {
         if (pick < 11) return _escrowCall(pick, seed, someone, dispute);
         if (pick == 11) {
             bytes memory wire = wireRecord(vehicleId, drivingRecord(start, seed, block.timestamp), 0);
-            return GatedCall(address(ledger), abi.encodeCall(ledger.appendRecords, (wire)), ledger.REPORTER_ROLE());
+            return GatedCall(address(LEDGER), abi.encodeCall(LEDGER.appendRecords, (wire)), LEDGER.REPORTER_ROLE());
         }
         if (pick == 12) {
-            bytes memory data = abi.encodeCall(ledger.grantRole, (ledger.REPORTER_ROLE(), someone));
-            return GatedCall(address(ledger), data, bytes32(0));
+            bytes memory data = abi.encodeCall(LEDGER.grantRole, (LEDGER.REPORTER_ROLE(), someone));
+            return GatedCall(address(LEDGER), data, bytes32(0));
         }
-        return GatedCall(address(token), abi.encodeCall(token.mint, (someone, 1e12)), token.MINTER_ROLE());
+        return GatedCall(address(TOKEN), abi.encodeCall(TOKEN.mint, (someone, 1e12)), TOKEN.MINTER_ROLE());
     }
 
     /// @notice A plausible record starting at `start` and ending by `now_` at the latest.
@@ -96,20 +96,20 @@ contract SystemCalls {
         view
         returns (GatedCall memory)
     {
-        address target = address(registry);
+        address target = address(REGISTRY);
         address fresh = address(uint160(seed | 1));
         if (pick == 0) {
-            bytes memory data = abi.encodeCall(registry.registerVehicle, (someone, fresh, bytes32(seed | 1), 1));
-            return GatedCall(target, data, registry.REGISTRAR_ROLE());
+            bytes memory data = abi.encodeCall(REGISTRY.registerVehicle, (someone, fresh, bytes32(seed | 1), 1));
+            return GatedCall(target, data, REGISTRY.REGISTRAR_ROLE());
         }
         if (pick == 1) {
-            return GatedCall(target, abi.encodeCall(registry.rotatePlate, (vehicleId, fresh)), registry.REGISTRAR_ROLE());
+            return GatedCall(target, abi.encodeCall(REGISTRY.rotatePlate, (vehicleId, fresh)), REGISTRY.REGISTRAR_ROLE());
         }
         if (pick == 2) {
-            bytes memory data = abi.encodeCall(registry.setStatus, (vehicleId, uint8(1 + (seed >> 24) % 4), 0));
-            return GatedCall(target, data, registry.REGULATOR_ROLE());
+            bytes memory data = abi.encodeCall(REGISTRY.setStatus, (vehicleId, uint8(1 + (seed >> 24) % 4), 0));
+            return GatedCall(target, data, REGISTRY.REGULATOR_ROLE());
         }
-        return GatedCall(target, abi.encodeCall(registry.grantRole, (registry.REGISTRAR_ROLE(), someone)), bytes32(0));
+        return GatedCall(target, abi.encodeCall(REGISTRY.grantRole, (REGISTRY.REGISTRAR_ROLE(), someone)), bytes32(0));
     }
 
     function _escrowCall(uint256 pick, uint256 seed, address someone, uint256[2] calldata dispute)
@@ -117,28 +117,28 @@ contract SystemCalls {
         view
         returns (GatedCall memory)
     {
-        address target = address(escrow);
-        bytes32 tollAdmin = escrow.TOLL_ADMIN_ROLE();
+        address target = address(ESCROW);
+        bytes32 tollAdmin = ESCROW.TOLL_ADMIN_ROLE();
         uint256[5] memory fees;
         if (pick == 4) {
             address[] memory keys = new address[](1);
             keys[0] = someone;
             uint32 gantryId = uint32(100 + (seed >> 32) % 100);
-            return GatedCall(target, abi.encodeCall(escrow.registerGantry, (gantryId, someone, keys, fees)), tollAdmin);
+            return GatedCall(target, abi.encodeCall(ESCROW.registerGantry, (gantryId, someone, keys, fees)), tollAdmin);
         }
-        if (pick == 5) return GatedCall(target, abi.encodeCall(escrow.setOracleKey, (1, someone, true)), tollAdmin);
+        if (pick == 5) return GatedCall(target, abi.encodeCall(ESCROW.setOracleKey, (1, someone, true)), tollAdmin);
         if (pick == 6) {
-            return GatedCall(target, abi.encodeCall(escrow.retireGantry, (uint32(1 + (seed >> 32) % 2))), tollAdmin);
+            return GatedCall(target, abi.encodeCall(ESCROW.retireGantry, (uint32(1 + (seed >> 32) % 2))), tollAdmin);
         }
         if (pick == 7) {
             uint64 effectiveAt = uint64(block.timestamp + 1 days);
-            return GatedCall(target, abi.encodeCall(escrow.scheduleTariff, (1, fees, effectiveAt)), tollAdmin);
+            return GatedCall(target, abi.encodeCall(ESCROW.scheduleTariff, (1, fees, effectiveAt)), tollAdmin);
         }
-        if (pick == 8) return GatedCall(target, abi.encodeCall(escrow.pause, ()), escrow.PAUSER_ROLE());
+        if (pick == 8) return GatedCall(target, abi.encodeCall(ESCROW.pause, ()), ESCROW.PAUSER_ROLE());
         if (pick == 9) {
-            bytes memory data = abi.encodeCall(escrow.resolveDispute, (dispute[0], dispute[1], true));
-            return GatedCall(target, data, escrow.ARBITER_ROLE());
+            bytes memory data = abi.encodeCall(ESCROW.resolveDispute, (dispute[0], dispute[1], true));
+            return GatedCall(target, data, ESCROW.ARBITER_ROLE());
         }
-        return GatedCall(target, abi.encodeCall(escrow.grantRole, (escrow.PAUSER_ROLE(), someone)), bytes32(0));
+        return GatedCall(target, abi.encodeCall(ESCROW.grantRole, (ESCROW.PAUSER_ROLE(), someone)), bytes32(0));
     }
 }
