@@ -62,6 +62,11 @@ contract HostileToken is ERC20 {
         emit HostileTokenConfigured(feeBasisPoints_, failSilently_);
     }
 
+    /// @notice 6, like the stablecoins the escrow is meant for (it refuses tokens with more than 9 decimals).
+    function decimals() public pure override returns (uint8) {
+        return 6;
+    }
+
     /// @inheritdoc ERC20
     function transfer(address to, uint256 value) public override returns (bool) {
         if (failSilently) return false;
