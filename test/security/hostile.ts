@@ -4,6 +4,7 @@
  */
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
 import { Result } from "ethers";
 
 import type { SystemLens } from "../../typechain-types/index.js";
@@ -89,3 +90,16 @@ export function record(group: string, runs: number): void {
 export function totalTried(): number {
   return [...tally.values()].reduce((sum, runs) => sum + runs, 0);
 }
+
+/** The issue's floor on hostile inputs per `npm test`, over both hostile-input files. */
+export const MIN_HOSTILE_INPUTS = 1_000;
+/** Groups in hostileScans.test.ts (17) and hostileInputs.test.ts (8). */
+const ALL_GROUPS = 25;
+
+// A root-level hook (registered when a test file imports this module): after the whole run, the total, and the
+// floor checked when both files ran in full.
+after(function () {
+  if (tally.size === 0) return;
+  console.log(`\n  Hostile inputs tried: ${totalTried()} in ${tally.size} groups`);
+  if (!UNDER_COVERAGE && tally.size === ALL_GROUPS) expect(totalTried()).to.be.at.least(MIN_HOSTILE_INPUTS);
+});
