@@ -81,6 +81,12 @@ contract SystemHandler is TestBase {
         bytes wire;
     }
 
+    /// @notice A tariff as the handler scheduled it: the fees per paying class from `from` on.
+    struct GhostTariff {
+        uint64 from;
+        uint256[5] fees;
+    }
+
     /// @notice A consent grant the ledger accepted.
     struct GhostConsent {
         uint256 vehicleId;
@@ -105,6 +111,8 @@ contract SystemHandler is TestBase {
     uint32[] internal _chargedGantries;
 
     GhostBatch[] internal _batches;
+    /// @dev Per gantry, the tariffs in the order they took (or will take) effect: the independent price model.
+    mapping(uint32 gantryId => GhostTariff[]) internal _tariffs;
     uint256 internal _nextRelease;
     uint256[2][] internal _openDisputes;
 
@@ -170,6 +178,7 @@ contract SystemHandler is TestBase {
             uint256[5] memory fees = [USD, 2 * USD, 3 * USD, 5 * USD, 4 * USD * gantryId];
             vm.prank(TOLL_ADMIN);
             escrow.registerGantry(gantryId, payee(gantryId), keys, fees);
+            _tariffs[gantryId].push(GhostTariff({from: uint64(block.timestamp), fees: fees}));
         }
     }
 
@@ -433,8 +442,13 @@ contract SystemHandler is TestBase {
         for (uint256 i; i < 5; ++i) {
             fees[i] = bound(uint256(keccak256(abi.encode(feeSeed, i))), 0, 10 * USD);
         }
+        uint64 effectiveAt = uint64(block.timestamp + bound(delay, 1, 2 days));
         vm.prank(TOLL_ADMIN);
-        try escrow.scheduleTariff(gantryId, fees, uint64(block.timestamp + bound(delay, 1, 2 days))) {
+        try escrow.scheduleTariff(gantryId, fees, effectiveAt) {
+            // A change that has not taken effect yet is replaced; one in force stays in the history.
+            GhostTariff[] storage history = _tariffs[gantryId];
+            if (history[history.length - 1].from > block.timestamp) history.pop();
+            history.push(GhostTariff({from: effectiveAt, fees: fees}));
             _count("scheduleTariff");
         } catch {}
     }
@@ -698,11 +712,25 @@ contract SystemHandler is TestBase {
         } else {
             if (statuses[vehicleId] == uint256(IVehicleRegistry.VehicleStatus.Scrapped)) ++scrappedCharged;
             (IVehicleRegistry.VehicleClass vehicleClass,) = registry.classAndStatus(vehicleId);
-            if (fee != escrow.feeAt(gantryId, vehicleClass, timestamp)) ++mispriced;
+            if (fee != _expectedFee(gantryId, vehicleClass, timestamp)) ++mispriced;
         }
         if (timestamp > block.timestamp) ++chargedInFuture;
         if (!_contains(scans, uint128(record))) ++chargedUnsigned;
         ghostFeesCharged += fee;
+    }
+
+    /// @dev The fee the handler's own tariff history gives a class at a time: the last tariff in effect by then (the
+    /// first one for scans older than the gantry); emergency vehicles ride free.
+    function _expectedFee(uint32 gantryId, IVehicleRegistry.VehicleClass vehicleClass, uint64 timestamp)
+        private
+        view
+        returns (uint256)
+    {
+        if (vehicleClass == IVehicleRegistry.VehicleClass.Emergency) return 0;
+        GhostTariff[] storage history = _tariffs[gantryId];
+        uint256 i = history.length - 1;
+        while (i != 0 && history[i].from > timestamp) --i;
+        return history[i].fees[uint8(vehicleClass)];
     }
 
     function _contains(bytes memory scans, uint128 record) private pure returns (bool) {
