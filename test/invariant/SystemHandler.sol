@@ -54,9 +54,8 @@ contract SystemHandler is TestBase {
     // The system
     // ------------------------------------------------------------------------------------------------------------
 
-    // Storage, not immutables: EDR's invariant fuzzer recognises a target by comparing its runtime code with the
-    // compiled artifact, and immutables filled in at every use made the handler differ by more than it tolerates
-    // ("No contracts to fuzz").
+    // Storage rather than immutables, so the handler's runtime code is exactly its artifact's (see
+    // SystemInvariantTest.targetInterfaces for why that matters to EDR's fuzzer).
     VehicleRegistry public registry;
     TestStablecoin public token;
     TollEscrow public escrow;
@@ -142,7 +141,7 @@ contract SystemHandler is TestBase {
 
     /// @notice How many times each action did what it set out to do, and how many actions were called: most calls
     /// should do something (the share is measured in SECURITY.md).
-    mapping(bytes32 action => uint256 count) public successes;
+    mapping(bytes32 name => uint256 count) public successes;
     uint256 public totalSuccesses;
     uint256 public totalCalls;
 
