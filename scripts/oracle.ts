@@ -52,11 +52,16 @@ async function main(argv: readonly string[]): Promise<number> {
       keys.gasSigner,
       async () => networkFirstAccount(hardhat, config.network),
       contracts.chainId,
-      async () => provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
+      async () =>
+        provider
+          .send("eth_accounts", [])
+          .then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
     );
     // Loaded here rather than at the top: it needs the contracts' generated types, missing before the first build.
     const { runRelayer } = await import("./lib/relayer/relayer.js").catch((error: unknown) => {
-      throw /typechain-types/.test(String(error)) ? new Error("run `npm run build` first (contract types missing)") : error;
+      throw /typechain-types/.test(String(error))
+        ? new Error("run `npm run build` first (contract types missing)")
+        : error;
     });
     const summary = await runRelayer({
       config,

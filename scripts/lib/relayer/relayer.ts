@@ -211,7 +211,8 @@ class RelayerRun {
         maxLineBytes: this.#config.maxLineBytes,
         pollIntervalMs: this.#config.pollIntervalMs,
         signal,
-        onRestart: (file) => this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
+        onRestart: (file) =>
+          this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
       });
       for await (const line of lines) {
         if (signal.aborted) break;
@@ -340,9 +341,13 @@ class RelayerRun {
       chunk.forEach(([gantryId], index) => (answers[index] ? undefined : refused.push(gantryId)));
     }
     if (refused.length === 0) return;
-    this.#logger.warn("Relayer#start", "the escrow does not accept these gantries' oracle keys; their batches will fail", {
-      gantries: refused,
-    });
+    this.#logger.warn(
+      "Relayer#start",
+      "the escrow does not accept these gantries' oracle keys; their batches will fail",
+      {
+        gantries: refused,
+      },
+    );
   }
 
   async #finish(batcher: Batcher, queue: TxQueue, sending: Promise<void>): Promise<void> {
@@ -401,7 +406,8 @@ class RelayerRun {
 
   #summary(): RelayerSummary {
     const counts = this.#journal?.counts();
-    const unfinishedBatches = counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
+    const unfinishedBatches =
+      counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
     const summary: RelayerSummary = {
       ...this.#stats,
       stoppedBy: this.#o.signal?.aborted === true ? "signal" : "end-of-input",
