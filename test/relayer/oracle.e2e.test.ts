@@ -273,12 +273,20 @@ describe("oracle CLI end to end (hardhat node)", function () {
 
   it("refuses bad settings with an error naming them, before touching the chain", async function () {
     const world = await deploy();
-    const badFlag = oracle(world, ["--input", "x", "--batch-size", "0"]);
-    expect(await badFlag.exited).to.equal(2);
-    expect(badFlag.otherOutput()).to.contain("--batch-size");
-    const badKey = oracle(world, ["--input", "x"], { ORACLE_KEYS: "7:0x1234" });
-    expect(await badKey.exited).to.equal(2);
-    expect(badKey.otherOutput()).to.contain("ORACLE_KEYS entry 1").and.not.contain("0x1234");
+    const input = path.join(dir, "readings.ndjson");
+    await writeFile(input, ndjson(validReadings(world, 1)));
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [["--input", input, "--batch-size", "0"], {}, "--batch-size: must be a whole number from 1"],
+      [["--input", path.join(dir, "missing.ndjson")], {}, "--input: no file"],
+      [["--input", input], { ORACLE_KEYS: "7:0x1234" }, "ORACLE_KEYS entry 1: is not a 32-byte hex private key"],
+      [["--input", input, "--manifest", input], {}, "--manifest: manifest"],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = oracle(world, args, env);
+      expect(await run.exited, message).to.equal(2);
+      expect(run.otherOutput()).to.contain(message).and.not.contain("0x1234");
+    }
+    expect(await world.escrow.isScanSettled(7, 1)).to.equal(false);
   });
 
   function runWithRpc(world: TollWorld, url: string, args: readonly string[]): OracleRun {

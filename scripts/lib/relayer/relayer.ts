@@ -93,6 +93,7 @@ class RelayerRun {
   /** Hard stop: RPC retries and confirmation polling give up. Fired after the grace period. */
   readonly #halting = new AbortController();
   #journal: Journal | undefined;
+  #batcher: Batcher | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #fatal: unknown = undefined;
 
@@ -118,6 +119,7 @@ class RelayerRun {
     this.#journal = journal;
     // The batcher and the queue feed each other: sealed batches go to the queue, unsettled scans come back.
     const batcher = this.#createBatcher(Math.min(config.batchSize, maxScans), () => queue);
+    this.#batcher = batcher;
     const queue = this.#createQueue(escrow, journal, sendRpc, batcher);
     await this.#logStart(Math.min(config.batchSize, maxScans));
     await queue.recover();
@@ -192,6 +194,7 @@ class RelayerRun {
 
   dispose(): void {
     clearInterval(this.#progressTimer);
+    this.#batcher?.discard();
     this.#stopping.abort();
     this.#halting.abort();
     this.#journal?.close();
