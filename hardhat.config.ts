@@ -98,6 +98,10 @@ export default defineConfig({
       },
     },
   },
+  // Read only when `hardhat verify` or `ignition verify` runs: nothing else needs an explorer key.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
   typechain: {
     outDir: "typechain-types",
   },
