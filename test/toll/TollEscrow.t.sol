@@ -172,7 +172,8 @@ contract TollEscrowTest is TollEscrowSetup {
         _submit(GANTRY, _record(car, START + scanOffset, 1));
         uint256 expected = START + scanOffset < boundary ? CAR_FEE : 7 * USD;
         assertEq(_balance(car), 100 * USD - expected, "priced by the tariff at the scan's time");
-        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, uint64(START + scanOffset)), expected, "feeAt");
+        uint64 scanTime = uint64(START + scanOffset);
+        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, scanTime), expected, "feeAt");
     }
 
     // --- deposits and arrears -----------------------------------------------------------------------------------

@@ -73,7 +73,8 @@ abstract contract TollEscrowSetup is TestBase {
     {
         ++_vinNonce;
         address plate = vm.addr(0x9000_0000 + _vinNonce);
-        vehicleId = registry.registerVehicle(owner, plate, keccak256(abi.encode("VIN", _vinNonce)), uint8(vehicleClass));
+        bytes32 vin = keccak256(abi.encode("VIN", _vinNonce));
+        vehicleId = registry.registerVehicle(owner, plate, vin, uint8(vehicleClass));
     }
 
     /// @dev Mints `amount` to PAYER and deposits it for the vehicle from PAYER.
