@@ -6,6 +6,9 @@ import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol"
 import {Vm} from "../utils/Vm.sol";
 import {TollEscrowSetup} from "./TollEscrowSetup.sol";
 
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
 /// @notice Unit and fuzz tests of TollEscrow's rules, each fuzz test next to a concrete twin in plain values.
 contract TollEscrowTest is TollEscrowSetup {
     uint256 internal car;
@@ -169,7 +172,8 @@ contract TollEscrowTest is TollEscrowSetup {
         _submit(GANTRY, _record(car, START + scanOffset, 1));
         uint256 expected = START + scanOffset < boundary ? CAR_FEE : 7 * USD;
         assertEq(_balance(car), 100 * USD - expected, "priced by the tariff at the scan's time");
-        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, uint64(START + scanOffset)), expected, "feeAt");
+        uint64 scanTime = uint64(START + scanOffset);
+        assertEq(escrow.feeAt(GANTRY, IVehicleRegistry.VehicleClass.Car, scanTime), expected, "feeAt");
     }
 
     // --- deposits and arrears -----------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ import {VehicleRegistry} from "../../contracts/vehicle/VehicleRegistry.sol";
 import {TestBase, Vm} from "../utils/Vm.sol";
 import {TollEscrowSetup} from "./TollEscrowSetup.sol";
 
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
 /// @notice Drives the escrow with random sequences of what its users do: deposits, oracle-signed scan batches (signed
 /// with `vm.sign`, with replays, duplicates, stale and future scans, unknown vehicles), the passage of time,
 /// withdrawal requests and withdrawals, sales and status changes of vehicles, disputes and their resolution, revenue
@@ -138,10 +141,8 @@ contract TollEscrowHandler is TestBase {
         bytes memory leaves = leavesOf[batchId];
         if (leaves.length == 0) return;
         uint256 leafIndex = leafSeed % (leaves.length / 22);
-        uint256 vehicleId;
-        assembly ("memory-safe") {
-            vehicleId := shr(208, mload(add(add(leaves, 0x20), mul(leafIndex, 22))))
-        }
+        // A leaf is 22 bytes: [ vehicleId (6) | timestamp (5) | sequence (5) | fee (6) ].
+        uint256 vehicleId = uint48(bytes6(_slice(leaves, leafIndex * 22, 6)));
         vm.prank(registry.ownerOf(vehicleId));
         escrow.openDispute(batchId, leaves, leafIndex);
     }
@@ -177,6 +178,13 @@ contract TollEscrowHandler is TestBase {
         ++calls;
         if (pause) escrow.pause();
         else escrow.unpause();
+    }
+
+    function _slice(bytes memory data, uint256 start, uint256 length) internal pure returns (bytes memory part) {
+        part = new bytes(length);
+        for (uint256 i; i < length; ++i) {
+            part[i] = data[start + i];
+        }
     }
 
     function _vehicle(uint256 seed) internal view returns (uint256) {

@@ -7,6 +7,9 @@ import {TollEscrow} from "../../contracts/toll/TollEscrow.sol";
 import {VehicleRegistry} from "../../contracts/vehicle/VehicleRegistry.sol";
 import {TestBase, Vm} from "../utils/Vm.sol";
 
+// Tests state rules as written and favour clarity over gas.
+// solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
 /// @notice Deploys the real registry, stablecoin and escrow, and the helpers the toll Solidity tests share: packed
 /// scan records, oracle signatures made with `vm.sign`, and reading a batch's leaves from its event.
 abstract contract TollEscrowSetup is TestBase {
@@ -70,7 +73,8 @@ abstract contract TollEscrowSetup is TestBase {
     {
         ++_vinNonce;
         address plate = vm.addr(0x9000_0000 + _vinNonce);
-        vehicleId = registry.registerVehicle(owner, plate, keccak256(abi.encode("VIN", _vinNonce)), uint8(vehicleClass));
+        bytes32 vin = keccak256(abi.encode("VIN", _vinNonce));
+        vehicleId = registry.registerVehicle(owner, plate, vin, uint8(vehicleClass));
     }
 
     /// @dev Mints `amount` to PAYER and deposits it for the vehicle from PAYER.
