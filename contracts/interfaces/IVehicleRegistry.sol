@@ -74,6 +74,9 @@ interface IVehicleRegistry {
     /// @notice `vehicleClass` is not one of {VehicleClass}.
     error VehicleRegistryInvalidClass(uint8 vehicleClass);
 
+    /// @notice `status` is not one of {VehicleStatus}.
+    error VehicleRegistryInvalidStatus(uint8 status);
+
     /// @notice No vehicle has id `vehicleId`.
     error VehicleRegistryUnknownVehicle(uint256 vehicleId);
 
@@ -83,16 +86,21 @@ interface IVehicleRegistry {
     /// @notice A vehicle in status `current` cannot move to `requested`.
     error VehicleRegistryInvalidStatusChange(uint256 vehicleId, VehicleStatus current, VehicleStatus requested);
 
-    /// @notice A vehicle that is not active cannot change hands or plates.
+    /// @notice A vehicle in `status` cannot do what was asked: only an active vehicle changes hands, and a scrapped
+    /// one never gets a new plate.
     error VehicleRegistryVehicleNotActive(uint256 vehicleId, VehicleStatus status);
 
-    /// @notice Registers a vehicle and mints its passport to `owner`.
-    /// @dev Requirements: caller holds `REGISTRAR_ROLE`; `owner` and `plate` non-zero; `plate` never used before;
-    /// `vinCommitment` non-zero and unused; `vehicleClass` a valid {VehicleClass}.
-    /// Emits a {VehicleRegistered} event (and ERC-721 {Transfer}).
-    /// @param owner The vehicle's owner, who receives the passport.
+    /// @notice Registers a vehicle and mints its passport to `owner`; the vehicle starts out active.
+    /// @dev Requirements:
+    /// - the caller holds `REGISTRAR_ROLE`;
+    /// - `owner` is not the zero address;
+    /// - `plate` is not the zero address and was never bound to a vehicle (current or revoked);
+    /// - `vinCommitment` is not zero and was never registered;
+    /// - `vehicleClass` is a {VehicleClass}.
+    /// Emits an ERC-721 {Transfer} event and a {VehicleRegistered} event.
+    /// @param owner The vehicle's owner, who receives the passport (minted without a receiver callback).
     /// @param plate The address of the key inside the plate's chip.
-    /// @param vinCommitment A hash committing to the VIN (salted off-chain); the VIN never goes on-chain.
+    /// @param vinCommitment A salted hash committing to the VIN; the VIN never goes on-chain.
     /// @param vehicleClass A {VehicleClass} as uint8.
     /// @return vehicleId The new vehicle's id, stable for its whole life; ids start at 1.
     function registerVehicle(address owner, address plate, bytes32 vinCommitment, uint8 vehicleClass)
@@ -100,13 +108,23 @@ interface IVehicleRegistry {
         returns (uint256 vehicleId);
 
     /// @notice Replaces a lost or damaged plate: `vehicleId` and its history stay, the old key is revoked for good.
-    /// @dev Requirements: caller holds `REGISTRAR_ROLE`; the vehicle exists and is not scrapped; `newPlate` non-zero
-    /// and never used before. Emits a {PlateRotated} event.
+    /// @dev A suspended or stolen vehicle may get a new plate (its status follows the vehicle, not the plate).
+    /// Requirements:
+    /// - the caller holds `REGISTRAR_ROLE`;
+    /// - the vehicle exists and is not scrapped;
+    /// - `newPlate` is not the zero address and was never bound to a vehicle (current or revoked).
+    /// Emits a {PlateRotated} event.
     function rotatePlate(uint256 vehicleId, address newPlate) external;
 
     /// @notice Sets a vehicle's status with a reason code the authority's tools understand.
-    /// @dev Requirements: caller holds `REGULATOR_ROLE`; the vehicle exists; `newStatus` differs from the current
-    /// status and is not `None`; a scrapped vehicle never changes status again. Emits a {VehicleStatusChanged} event.
+    /// @dev Any move between active, suspended and stolen is allowed, and each of them may move to scrapped, which
+    /// is final. The reason code is recorded in the event only.
+    /// Requirements:
+    /// - the caller holds `REGULATOR_ROLE`;
+    /// - the vehicle exists;
+    /// - `newStatus` is a {VehicleStatus}, not `None`, and differs from the current status;
+    /// - the vehicle is not scrapped.
+    /// Emits a {VehicleStatusChanged} event.
     function setStatus(uint256 vehicleId, uint8 newStatus, uint32 reasonCode) external;
 
     /// @notice Everything other contracts need about a vehicle, in one call.
@@ -114,14 +132,16 @@ interface IVehicleRegistry {
     function vehicle(uint256 vehicleId) external view returns (VehicleInfo memory info);
 
     /// @notice The vehicle currently carrying `plate`, and what {vehicle} returns for it.
-    /// @dev Reverts with {VehicleRegistryPlateRevoked} or {VehicleRegistryUnknownPlate}.
+    /// @dev Reverts with {VehicleRegistryPlateRevoked} for a revoked plate and {VehicleRegistryUnknownPlate} for a
+    /// plate never registered.
     function vehicleByPlate(address plate) external view returns (uint256 vehicleId, VehicleInfo memory info);
 
     /// @notice The vehicle currently carrying `plate`, or 0 when none does (unknown or revoked plate).
     function vehicleIdOfPlate(address plate) external view returns (uint256 vehicleId);
 
     /// @notice Class and status from a single storage slot: the hot path of toll settlement.
-    /// @dev Never reverts: an unknown vehicle reads as status `None`.
+    /// @dev Never reverts: an unknown vehicle reads as class `Motorcycle` (0) with status `None`, so callers check
+    /// the status first.
     function classAndStatus(uint256 vehicleId)
         external
         view
@@ -132,8 +152,9 @@ interface IVehicleRegistry {
 
     /// @notice Whether `signature` over `digest` was made by the current plate key of `vehicleId`.
     /// @dev `digest` is the caller's own EIP-712 digest, so the signature stays bound to the caller's domain
-    /// (chain id and verifying contract). Malleable (high-s) signatures are refused. Returns false for an unknown
-    /// vehicle instead of reverting.
+    /// (chain id and verifying contract). Only 65-byte (r, s, v) signatures are accepted; malleable (high-s),
+    /// malformed and unrecoverable signatures, revoked plates and unknown vehicles all return false instead of
+    /// reverting. The vehicle's status is not checked: callers decide what a suspended or stolen vehicle may do.
     function isPlateSignature(uint256 vehicleId, bytes32 digest, bytes calldata signature)
         external
         view

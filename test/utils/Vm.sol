@@ -49,8 +49,8 @@ abstract contract TestBase {
         if (!condition) revert(string.concat(what, ": expected true"));
     }
 
-    function assertLe(uint256 actual, uint256 bound, string memory what) internal pure {
-        if (actual > bound) revert(string.concat(what, ": ", _str(actual), " exceeds ", _str(bound)));
+    function assertLe(uint256 actual, uint256 limit, string memory what) internal pure {
+        if (actual > limit) revert(string.concat(what, ": ", _str(actual), " exceeds ", _str(limit)));
     }
 
     /// @dev Maps an arbitrary fuzz input into [min, max] without rejecting runs.

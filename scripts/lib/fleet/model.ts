@@ -1,5 +1,6 @@
-import { computeAddress, keccak256, solidityPackedKeccak256, toUtf8Bytes } from "ethers";
+import { computeAddress, keccak256, toUtf8Bytes } from "ethers";
 
+import { vinCommitment } from "../registry.js";
 import { VehicleClass } from "../vehicle.js";
 import { SeededRandom } from "./random.js";
 
@@ -53,7 +54,6 @@ export interface Vehicle {
   readonly owner: string;
   readonly vehicleClass: VehicleClass;
   readonly vin: string;
-  readonly vinSalt: string;
   /** Pays too little up front and tops up only at the end of each day: arrears happen in between. */
   readonly latePayer: boolean;
   /** Reported stolen at the start of this day (0-based), if ever. */
@@ -103,6 +103,8 @@ export interface FleetDay {
 
 export interface Fleet {
   readonly params: Required<FleetParams>;
+  /** The registrar's one long-lived VIN salt: one salt for every VIN, so a VIN cannot be registered twice. */
+  readonly vinSalt: string;
   readonly operators: readonly Operator[];
   readonly gantries: readonly Gantry[];
   readonly vehicles: readonly Vehicle[];
@@ -122,10 +124,11 @@ const STOLEN_SHARE = 0.005;
 export function createFleet(params: FleetParams): Fleet {
   const full = validateParams(params);
   const random = new SeededRandom(full.seed);
+  const vinSalt = random.bytes32();
   const operators = createOperators(full, random);
   const gantries = createGantries(full, random);
   const vehicles = createVehicles(full, random);
-  return { params: full, operators, gantries, vehicles };
+  return { params: full, vinSalt, operators, gantries, vehicles };
 }
 
 /**
@@ -165,9 +168,9 @@ export function vehiclesByPlate(fleet: Fleet): Map<string, Vehicle> {
   return new Map(fleet.vehicles.map((v) => [v.plate.toLowerCase(), v]));
 }
 
-/** The VIN commitment the registry stores: the salt keeps a VIN from being found by hashing every VIN. */
-export function vinCommitmentOf(vehicle: Vehicle): string {
-  return solidityPackedKeccak256(["bytes32", "string"], [vehicle.vinSalt, vehicle.vin]);
+/** The VIN commitment the registry stores for `vehicle`. */
+export function vinCommitmentOf(fleet: Fleet, vehicle: Vehicle): string {
+  return vinCommitment(vehicle.vin, fleet.vinSalt);
 }
 
 function validateParams(params: FleetParams): Required<FleetParams> {
@@ -234,7 +237,6 @@ function createVehicles(params: Required<FleetParams>, random: SeededRandom): Ve
       owner: computeAddress(ownerKey),
       vehicleClass: random.weighted(CLASS_WEIGHTS) as VehicleClass,
       vin: syntheticVin(index, random),
-      vinSalt: random.bytes32(),
       latePayer: random.chance(LATE_PAYER_SHARE),
       stolenOnDay: stolen.has(index) ? random.int(0, params.days - 1) : undefined,
     };
