@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ERC165Checker} from "@openzeppelin/contracts/utils/introspection/ERC165Checker.sol";
+
+import {IDrivingRecordLedger} from "../interfaces/IDrivingRecordLedger.sol";
+import {IVehicleRegistry} from "../interfaces/IVehicleRegistry.sol";
+
+/// @title DrivingRecordLedger
+/// @notice Append-only, hash-chained driving records per vehicle, appended in batches by telematics reporters, and
+/// the owners' consents that let insurers use a vehicle's data.
+/// @dev Gas: a record costs one storage slot write (the vehicle's {Chain}) plus its event; the aggregates live only in
+/// the event. A vehicle that already has records was registered, and the registry never deletes vehicles, so only a
+/// vehicle's first record asks the registry whether it exists.
+contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminRules, EIP712 {
+    /// @dev One slot per vehicle, all that verification needs:
+    /// [ head (192) | count (24) | lastPeriodEnd (40) ]   (low-order bits first, as Solidity packs)
+    /// `head` is keccak-256 truncated to 192 bits. Forging a copy of a chain that an honest reporter wrote so that it
+    /// still ends at the stored head is a second-preimage search: about 2^192 hashes. A collision (about 2^96) helps
+    /// only whoever writes both colliding records before appending one, that is a reporter, who can already assert
+    /// any aggregates, and the record actually appended stays in the chain's logs. 24 bits of count are 16.7 million
+    /// records per vehicle (a record an hour for over 1,900 years); 40 bits of unix time last for 34,000 years.
+    struct Chain {
+        bytes24 head;
+        uint24 count;
+        uint40 lastPeriodEnd;
+    }
+
+    /// @dev One slot per (vehicle, insurer): [ grantor (160) | expiry (40) | unused (56) ].
+    struct Consent {
+        address grantor;
+        uint40 expiry;
+    }
+
+    bytes32 public constant REPORTER_ROLE = keccak256("REPORTER_ROLE");
+
+    // The compiler folds this hash into a constant: the long string never reaches the bytecode.
+    // solhint-disable-next-line gas-small-strings
+    bytes32 public constant RECORD_TYPEHASH = keccak256(
+        "DrivingRecord(uint256 vehicleId,uint40 periodStart,uint40 periodEnd,uint40 distanceMeters,"
+        "uint32 drivingSeconds,uint16 harshBrakingCount,uint16 harshAccelerationCount,uint32 speedingSeconds,"
+        "uint40 nightDistanceMeters,bytes32 dataHash,uint24 corrects)"
+    );
+
+    /// @inheritdoc IDrivingRecordLedger
+    uint256 public constant RECORD_SIZE = 74;
+
+    /// @inheritdoc IDrivingRecordLedger
+    uint256 public constant SIGNATURE_SIZE = 65;
+
+    /// @dev Byte offsets of the fields inside a wire record (see {IDrivingRecordLedger}).
+    uint256 private constant _AT_PERIOD_START = 6;
+    uint256 private constant _AT_PERIOD_END = 11;
+    uint256 private constant _AT_DISTANCE = 16;
+    uint256 private constant _AT_DRIVING = 21;
+    uint256 private constant _AT_BRAKING = 25;
+    uint256 private constant _AT_ACCELERATION = 27;
+    uint256 private constant _AT_SPEEDING = 29;
+    uint256 private constant _AT_NIGHT = 33;
+    uint256 private constant _AT_DATA_HASH = 38;
+    uint256 private constant _AT_CORRECTS = 70;
+    uint256 private constant _AT_TRUST = 73;
+
+    IVehicleRegistry private immutable _REGISTRY;
+
+    mapping(uint256 vehicleId => Chain) private _chains;
+    mapping(uint256 vehicleId => mapping(address insurer => Consent)) private _consents;
+
+    /// @param vehicleRegistry The platechain vehicle registry (must implement {IVehicleRegistry} through ERC-165).
+    /// @param initialAdminDelay Seconds a new default admin must wait before accepting the role.
+    /// @param initialAdmin Holder of `DEFAULT_ADMIN_ROLE`, who grants `REPORTER_ROLE` (non-zero).
+    constructor(IVehicleRegistry vehicleRegistry, uint48 initialAdminDelay, address initialAdmin)
+        AccessControlDefaultAdminRules(initialAdminDelay, initialAdmin)
+        EIP712("platechain DrivingRecordLedger", "1")
+    {
+        if (!ERC165Checker.supportsInterface(address(vehicleRegistry), type(IVehicleRegistry).interfaceId)) {
+            revert DrivingRecordLedgerInvalidRegistry(address(vehicleRegistry));
+        }
+        _REGISTRY = vehicleRegistry;
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function appendRecords(bytes calldata records) external onlyRole(REPORTER_ROLE) {
+        uint256 length = records.length;
+        if (length == 0) revert DrivingRecordLedgerMalformedRecords(0, 0);
+        // One memory struct reused by every record, so a long batch does not grow memory.
+        DrivingRecord memory record;
+        uint256 offset;
+        while (offset < length) {
+            offset = _append(records, offset, record);
+        }
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function grantConsent(uint256 vehicleId, address insurer, uint40 expiry) external {
+        _checkOwner(vehicleId);
+        if (insurer == address(0)) revert DrivingRecordLedgerInvalidInsurer(insurer);
+        // solhint-disable-next-line gas-strict-inequalities
+        if (expiry <= block.timestamp) revert DrivingRecordLedgerInvalidConsentExpiry(expiry, block.timestamp);
+        _consents[vehicleId][insurer] = Consent({grantor: msg.sender, expiry: expiry});
+        emit ConsentGranted(vehicleId, insurer, msg.sender, expiry);
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function revokeConsent(uint256 vehicleId, address insurer) external {
+        _checkOwner(vehicleId);
+        if (_consents[vehicleId][insurer].grantor == address(0)) {
+            revert DrivingRecordLedgerNoConsent(vehicleId, insurer);
+        }
+        delete _consents[vehicleId][insurer];
+        emit ConsentRevoked(vehicleId, insurer, msg.sender);
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function registry() external view returns (IVehicleRegistry) {
+        return _REGISTRY;
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function chainOf(uint256 vehicleId) external view returns (bytes24 head, uint256 count, uint256 lastPeriodEnd) {
+        Chain memory chain = _chains[vehicleId];
+        return (chain.head, chain.count, chain.lastPeriodEnd);
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function consentOf(uint256 vehicleId, address insurer)
+        external
+        view
+        returns (address grantor, uint40 expiry, bool active)
+    {
+        Consent memory consent = _consents[vehicleId][insurer];
+        return (consent.grantor, consent.expiry, _isActive(vehicleId, consent));
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function hasConsent(uint256 vehicleId, address insurer) external view returns (bool) {
+        return _isActive(vehicleId, _consents[vehicleId][insurer]);
+    }
+
+    /// @inheritdoc IDrivingRecordLedger
+    function recordDigest(uint256 vehicleId, DrivingRecord calldata record) external view returns (bytes32) {
+        return _recordDigest(vehicleId, record);
+    }
+
+    /// @inheritdoc AccessControlDefaultAdminRules
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IDrivingRecordLedger).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    /// @dev Every record passes here: decodes the record at `offset`, checks it against its vehicle's chain, links
+    /// it, stores the new chain state in one slot write and logs it. Returns the offset of the next record.
+    function _append(bytes calldata records, uint256 offset, DrivingRecord memory record)
+        private
+        returns (uint256 next)
+    {
+        unchecked {
+            // offset < records.length here, so neither subtraction nor addition can wrap.
+            if (records.length - offset < RECORD_SIZE) {
+                revert DrivingRecordLedgerMalformedRecords(offset, records.length);
+            }
+            next = offset + RECORD_SIZE;
+        }
+        (uint256 vehicleId, uint256 trust) = _decode(records, offset, record);
+
+        Chain memory chain = _chains[vehicleId];
+        if (chain.count == 0) _checkRegistered(vehicleId);
+        _checkRecord(vehicleId, record, chain);
+
+        if (trust == uint8(TrustLevel.PlateSigned)) {
+            unchecked {
+                // next <= records.length, a calldata length, far below 2^256 - 65.
+                if (records.length - next < SIGNATURE_SIZE) {
+                    revert DrivingRecordLedgerMalformedRecords(offset, records.length);
+                }
+                _checkPlateSignature(vehicleId, record, records[next:next + SIGNATURE_SIZE]);
+                next += SIGNATURE_SIZE;
+            }
+        } else if (trust != uint8(TrustLevel.ReporterAsserted)) {
+            revert DrivingRecordLedgerInvalidTrustLevel(vehicleId, uint8(trust));
+        }
+
+        uint24 index;
+        unchecked {
+            // _checkRecord refused a full chain, so count + 1 fits in 24 bits.
+            index = chain.count + 1;
+        }
+        bytes24 head = _link(chain.head, index, records[offset:offset + RECORD_SIZE]);
+        _chains[vehicleId] = Chain({
+            head: head,
+            count: index,
+            lastPeriodEnd: record.corrects == 0 ? record.periodEnd : chain.lastPeriodEnd
+        });
+        emit RecordAppended(vehicleId, index, head, msg.sender, TrustLevel(trust), record);
+    }
+
+    /// @dev Reverts unless `vehicleId` is registered: an unknown id reads as status `None` in the registry.
+    function _checkRegistered(uint256 vehicleId) private view {
+        (, IVehicleRegistry.VehicleStatus status) = _REGISTRY.classAndStatus(vehicleId);
+        if (status == IVehicleRegistry.VehicleStatus.None) revert DrivingRecordLedgerUnknownVehicle(vehicleId);
+    }
+
+    /// @dev The period and aggregate rules of {appendRecords}, against the vehicle's chain before this record.
+    function _checkRecord(uint256 vehicleId, DrivingRecord memory record, Chain memory chain) private view {
+        uint256 start = record.periodStart;
+        uint256 end = record.periodEnd;
+        // solhint-disable-next-line gas-strict-inequalities
+        if (start >= end) revert DrivingRecordLedgerInvalidPeriod(vehicleId, start, end);
+        if (end > block.timestamp) revert DrivingRecordLedgerFuturePeriod(vehicleId, end, block.timestamp);
+        if (chain.count == type(uint24).max) revert DrivingRecordLedgerChainFull(vehicleId);
+        uint256 corrects = record.corrects;
+        if (corrects == 0) {
+            if (start < chain.lastPeriodEnd) {
+                revert DrivingRecordLedgerPeriodOverlap(vehicleId, start, chain.lastPeriodEnd);
+            }
+        } else {
+            if (corrects > chain.count) revert DrivingRecordLedgerInvalidCorrection(vehicleId, corrects, chain.count);
+            if (end > chain.lastPeriodEnd) {
+                revert DrivingRecordLedgerCorrectionOutsideHistory(vehicleId, end, chain.lastPeriodEnd);
+            }
+        }
+        unchecked {
+            // start < end was checked above.
+            if (record.drivingSeconds > end - start) {
+                revert DrivingRecordLedgerDrivingTimeExceedsPeriod(vehicleId, record.drivingSeconds, end - start);
+            }
+        }
+        if (record.speedingSeconds > record.drivingSeconds) {
+            revert DrivingRecordLedgerSpeedingExceedsDrivingTime(vehicleId, record.speedingSeconds, record.drivingSeconds);
+        }
+        if (record.nightDistanceMeters > record.distanceMeters) {
+            revert DrivingRecordLedgerNightDistanceExceedsDistance(
+                vehicleId, record.nightDistanceMeters, record.distanceMeters
+            );
+        }
+        if (record.dataHash == bytes32(0)) revert DrivingRecordLedgerInvalidDataHash(vehicleId);
+    }
+
+    /// @dev Asks the registry whether the vehicle's current plate key signed the record in this ledger's domain.
+    function _checkPlateSignature(uint256 vehicleId, DrivingRecord memory record, bytes calldata signature)
+        private
+        view
+    {
+        bytes32 digest = _recordDigest(vehicleId, record);
+        if (!_REGISTRY.isPlateSignature(vehicleId, digest, signature)) {
+            // Failure path only: recover the signer and read the plate to explain the refusal.
+            (address signer,,) = ECDSA.tryRecover(digest, signature);
+            revert DrivingRecordLedgerWrongSigner(vehicleId, signer, _REGISTRY.vehicle(vehicleId).plate);
+        }
+    }
+
+    /// @dev Reverts unless the caller owns `vehicleId` now.
+    function _checkOwner(uint256 vehicleId) private view {
+        address owner = _currentOwner(vehicleId);
+        if (owner == address(0)) revert DrivingRecordLedgerUnknownVehicle(vehicleId);
+        if (owner != msg.sender) revert DrivingRecordLedgerNotVehicleOwner(vehicleId, msg.sender, owner);
+    }
+
+    /// @dev A consent is in force while it has not expired and its grantor still owns the vehicle.
+    function _isActive(uint256 vehicleId, Consent memory consent) private view returns (bool) {
+        bool unexpired = consent.grantor != address(0) && block.timestamp < consent.expiry;
+        return unexpired && _currentOwner(vehicleId) == consent.grantor;
+    }
+
+    /// @dev The vehicle's current owner, or zero for an unknown id (for which the registry's `vehicle` reverts).
+    function _currentOwner(uint256 vehicleId) private view returns (address) {
+        (, IVehicleRegistry.VehicleStatus status) = _REGISTRY.classAndStatus(vehicleId);
+        return status == IVehicleRegistry.VehicleStatus.None ? address(0) : _REGISTRY.vehicle(vehicleId).owner;
+    }
+
+    function _recordDigest(uint256 vehicleId, DrivingRecord memory record) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    RECORD_TYPEHASH,
+                    vehicleId,
+                    record.periodStart,
+                    record.periodEnd,
+                    record.distanceMeters,
+                    record.drivingSeconds,
+                    record.harshBrakingCount,
+                    record.harshAccelerationCount,
+                    record.speedingSeconds,
+                    record.nightDistanceMeters,
+                    record.dataHash,
+                    record.corrects
+                )
+            )
+        );
+    }
+
+    /// @dev Reads the wire record at `offset` into `record`; returns its vehicle id and raw trust byte.
+    /// The caller checked that RECORD_SIZE bytes are there.
+    function _decode(bytes calldata records, uint256 offset, DrivingRecord memory record)
+        private
+        pure
+        returns (uint256 vehicleId, uint256 trust)
+    {
+        uint256 cursor;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            cursor := add(records.offset, offset)
+        }
+        // Each field is read big-endian from its byte offset; the widths match the struct's types.
+        vehicleId = _read(cursor, 48);
+        record.periodStart = uint40(_read(cursor + _AT_PERIOD_START, 40));
+        record.periodEnd = uint40(_read(cursor + _AT_PERIOD_END, 40));
+        record.distanceMeters = uint40(_read(cursor + _AT_DISTANCE, 40));
+        record.drivingSeconds = uint32(_read(cursor + _AT_DRIVING, 32));
+        record.harshBrakingCount = uint16(_read(cursor + _AT_BRAKING, 16));
+        record.harshAccelerationCount = uint16(_read(cursor + _AT_ACCELERATION, 16));
+        record.speedingSeconds = uint32(_read(cursor + _AT_SPEEDING, 32));
+        record.nightDistanceMeters = uint40(_read(cursor + _AT_NIGHT, 40));
+        record.dataHash = bytes32(_read(cursor + _AT_DATA_HASH, 256));
+        record.corrects = uint24(_read(cursor + _AT_CORRECTS, 24));
+        trust = _read(cursor + _AT_TRUST, 8);
+    }
+
+    /// @dev The `bits`-wide big-endian unsigned integer starting at calldata position `position`.
+    function _read(uint256 position, uint256 bits) private pure returns (uint256 value) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            value := shr(sub(256, bits), calldataload(position))
+        }
+    }
+
+    /// @dev head_n = bytes24(keccak256(abi.encodePacked(head_{n-1}, uint24(n), msg.sender, record_n))), hashed in
+    /// scratch memory past the free memory pointer, so a long batch does not grow memory.
+    function _link(bytes24 previousHead, uint24 index, bytes calldata record) private view returns (bytes24 head) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, previousHead) // bytes 0..23 (a bytesN value is left-aligned)
+            mstore(add(ptr, 24), shl(232, index)) // bytes 24..26
+            mstore(add(ptr, 27), shl(96, caller())) // bytes 27..46
+            calldatacopy(add(ptr, 47), record.offset, record.length) // bytes 47..120
+            // Keep the high 24 bytes: a bytes24 value must have its low 8 bytes clear.
+            head := and(keccak256(ptr, add(47, record.length)), not(0xffffffffffffffff))
+        }
+    }
+}

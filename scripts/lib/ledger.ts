@@ -1,0 +1,153 @@
+/**
+ * The driving-record ledger's wire format, EIP-712 type and hash-chain link, shared by reporters, the insurer's
+ * reader and the tests. Everything here must agree byte for byte with `IDrivingRecordLedger.sol`.
+ */
+import { concat, dataSlice, getAddress, isHexString, keccak256, solidityPacked } from "ethers";
+import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
+
+/** Mirrors IDrivingRecordLedger.TrustLevel; the numbers are part of the ABI. */
+export const TrustLevel = {
+  ReporterAsserted: 0,
+  PlateSigned: 1,
+} as const;
+export type TrustLevel = (typeof TrustLevel)[keyof typeof TrustLevel];
+
+/** Bytes of one record on the wire, signature excluded. */
+export const RECORD_SIZE = 74;
+/** Bytes of the plate signature that follows a plate-signed record. */
+export const SIGNATURE_SIZE = 65;
+/** The head of a vehicle's chain before its first record. */
+export const GENESIS_HEAD = `0x${"00".repeat(24)}`;
+
+/**
+ * One vehicle's aggregates over one period, as logged by the ledger (IDrivingRecordLedger.DrivingRecord).
+ * Every field is at most 40 bits wide, so plain numbers hold them exactly.
+ */
+export interface DrivingRecord {
+  /** First second of the period (inclusive), unix time. */
+  readonly periodStart: number;
+  /** End of the period (exclusive), unix time. */
+  readonly periodEnd: number;
+  readonly distanceMeters: number;
+  readonly drivingSeconds: number;
+  readonly harshBrakingCount: number;
+  readonly harshAccelerationCount: number;
+  readonly speedingSeconds: number;
+  readonly nightDistanceMeters: number;
+  /** Commitment to the raw trip data kept off-chain. */
+  readonly dataHash: string;
+  /** Index (from 1) of the record this one corrects in the same vehicle's chain; 0 for none. */
+  readonly corrects: number;
+}
+
+/** A record as a reporter submits it: which vehicle, how it is attested, and the plate's signature if any. */
+export interface RecordSubmission {
+  readonly vehicleId: bigint;
+  readonly record: DrivingRecord;
+  readonly trust: TrustLevel;
+  /** 65-byte r ‖ s ‖ v signature of the plate key; required exactly when `trust` is PlateSigned. */
+  readonly signature?: string;
+}
+
+/** Field name, width in bits, in wire order (the trust byte follows `corrects`). */
+const WIRE_FIELDS: readonly (readonly [keyof DrivingRecord, number])[] = [
+  ["periodStart", 40],
+  ["periodEnd", 40],
+  ["distanceMeters", 40],
+  ["drivingSeconds", 32],
+  ["harshBrakingCount", 16],
+  ["harshAccelerationCount", 16],
+  ["speedingSeconds", 32],
+  ["nightDistanceMeters", 40],
+];
+
+function checkUint(name: string, value: number | bigint, bits: number): bigint {
+  const big = BigInt(value);
+  if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    throw new RangeError(`${name} must be an integer, got ${value}`);
+  }
+  if (big < 0n || big >= 1n << BigInt(bits)) {
+    throw new RangeError(`${name} must fit in uint${bits}, got ${big}`);
+  }
+  return big;
+}
+
+/** The 74 wire bytes of a record (signature excluded), as the ledger hashes them into the chain. */
+export function encodeRecord(vehicleId: bigint, record: DrivingRecord, trust: TrustLevel): string {
+  if (!isHexString(record.dataHash, 32)) throw new RangeError(`dataHash must be 32 bytes, got ${record.dataHash}`);
+  const types = ["uint48", ...WIRE_FIELDS.map(([, bits]) => `uint${bits}`), "bytes32", "uint24", "uint8"];
+  const values = [
+    checkUint("vehicleId", vehicleId, 48),
+    ...WIRE_FIELDS.map(([name, bits]) => checkUint(name, record[name] as number, bits)),
+    record.dataHash,
+    checkUint("corrects", record.corrects, 24),
+    checkUint("trust", trust, 8),
+  ];
+  return solidityPacked(types, values);
+}
+
+/** The calldata of `appendRecords`: the records in order, each plate-signed one followed by its signature. */
+export function encodeBatch(submissions: readonly RecordSubmission[]): string {
+  if (submissions.length === 0) throw new RangeError("a batch needs at least one record");
+  const parts = submissions.map((submission, position) => {
+    const wire = encodeRecord(submission.vehicleId, submission.record, submission.trust);
+    const signed = submission.trust === TrustLevel.PlateSigned;
+    if (signed !== (submission.signature !== undefined)) {
+      throw new RangeError(`record ${position}: a signature goes with, and only with, a plate-signed record`);
+    }
+    if (submission.signature === undefined) return wire;
+    if (!isHexString(submission.signature, SIGNATURE_SIZE)) {
+      throw new RangeError(`record ${position}: the signature must be ${SIGNATURE_SIZE} bytes`);
+    }
+    return concat([wire, submission.signature]);
+  });
+  return concat(parts);
+}
+
+/** The link the ledger computes: bytes24(keccak256(previousHead ‖ uint24 index ‖ reporter ‖ wire record)). */
+export function nextHead(
+  previousHead: string,
+  index: number,
+  reporter: string,
+  vehicleId: bigint,
+  record: DrivingRecord,
+  trust: TrustLevel,
+): string {
+  const packed = solidityPacked(
+    ["bytes24", "uint24", "address", "bytes"],
+    [previousHead, checkUint("index", index, 24), getAddress(reporter), encodeRecord(vehicleId, record, trust)],
+  );
+  return dataSlice(keccak256(packed), 0, 24);
+}
+
+/** The EIP-712 domain of a ledger deployment. */
+export function ledgerDomain(chainId: bigint, ledgerAddress: string): TypedDataDomain {
+  return { name: "platechain DrivingRecordLedger", version: "1", chainId, verifyingContract: ledgerAddress };
+}
+
+/** The EIP-712 type a plate key signs: IDrivingRecordLedger's `DrivingRecord` with the vehicle id first. */
+export const DRIVING_RECORD_TYPES: Record<string, TypedDataField[]> = {
+  DrivingRecord: [
+    { name: "vehicleId", type: "uint256" },
+    { name: "periodStart", type: "uint40" },
+    { name: "periodEnd", type: "uint40" },
+    { name: "distanceMeters", type: "uint40" },
+    { name: "drivingSeconds", type: "uint32" },
+    { name: "harshBrakingCount", type: "uint16" },
+    { name: "harshAccelerationCount", type: "uint16" },
+    { name: "speedingSeconds", type: "uint32" },
+    { name: "nightDistanceMeters", type: "uint40" },
+    { name: "dataHash", type: "bytes32" },
+    { name: "corrects", type: "uint24" },
+  ],
+};
+
+/** The plate key's signature of a record, ready for {@link encodeBatch}. */
+export async function signRecord(
+  plate: Signer,
+  domain: TypedDataDomain,
+  vehicleId: bigint,
+  record: DrivingRecord,
+): Promise<string> {
+  return plate.signTypedData(domain, DRIVING_RECORD_TYPES, { vehicleId, ...record });
+}
