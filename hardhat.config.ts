@@ -14,11 +14,6 @@ const SOLC_VERSION = "0.8.37";
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
-  paths: {
-    // bench/contracts holds the benchmark's peers (naive toll, OpenZeppelin tokens): compiled for `npm run bench`
-    // and the gas-snapshot test, never deployed by the deploy scripts.
-    sources: ["contracts", "bench/contracts"],
-  },
   solidity: {
     profiles: {
       default: {

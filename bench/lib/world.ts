@@ -7,6 +7,7 @@ import type { ContractTransactionResponse } from "ethers";
 
 import { createFleet, vinCommitmentOf } from "../../scripts/lib/fleet/model.js";
 import type { Fleet, Vehicle } from "../../scripts/lib/fleet/model.js";
+import { deployVehicleRegistry } from "../../scripts/lib/registry.js";
 import type { VehicleRegistry } from "../../typechain-types/index.js";
 
 /** The fleet's seed: the benchmark's issue number. */
@@ -56,20 +57,25 @@ export async function deployRegistryWorld(ethers: HardhatEthers): Promise<Regist
   }
   await ethers.provider.send("evm_setNextBlockTimestamp", [BENCH_START]);
   await ethers.provider.send("evm_mine", []);
-  const registry = await ethers.deployContract("VehicleRegistry", [0n, admin.address]);
-  await registry.grantRole(await registry.REGISTRAR_ROLE(), registrar.address);
-  await registry.grantRole(await registry.REGULATOR_ROLE(), regulator.address);
+  const registry = await deployVehicleRegistry(ethers, admin, {
+    adminDelay: 0n,
+    registrars: [registrar.address],
+    regulators: [regulator.address],
+  });
   return { registry, admin, registrar, regulator };
 }
 
 /** Registers `vehicles` in order; returns the gas of each registration. Ids come out as index + 1. */
-export async function registerVehicles(world: RegistryWorld, vehicles: readonly Vehicle[]): Promise<number[]> {
+export async function registerVehicles(
+  world: RegistryWorld,
+  fleet: Fleet,
+  vehicles: readonly Vehicle[],
+): Promise<number[]> {
   const registry = world.registry.connect(world.registrar);
   const gas: number[] = [];
   for (const vehicle of vehicles) {
-    gas.push(
-      await gasOf(registry.registerVehicle(vehicle.owner, vehicle.plate, vinCommitmentOf(vehicle), vehicle.vehicleClass)),
-    );
+    const vin = vinCommitmentOf(fleet, vehicle);
+    gas.push(await gasOf(registry.registerVehicle(vehicle.owner, vehicle.plate, vin, vehicle.vehicleClass)));
   }
   return gas;
 }

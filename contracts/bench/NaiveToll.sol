@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol";
+import {IVehicleRegistry} from "../interfaces/IVehicleRegistry.sol";
 
 /// @title NaiveToll
 /// @notice Benchmark peer: the toll contract one would write first. It keeps TollEscrow's guarantees (scans signed
@@ -16,6 +16,9 @@ import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol"
 /// charge) but settles ONE scan per transaction, stores every scan as a struct and marks it in a per-scan replay
 /// mapping. `npm run bench` measures it in the same run as TollEscrow; it is never deployed by the deploy scripts.
 /// @dev Written plainly, not badly: named imports, custom errors, OpenZeppelin's EIP-712 and ECDSA, natural types.
+/// The benchmark's peers live in contracts/bench/ rather than bench/contracts/: a second `paths.sources` root would
+/// move every generated type one directory down (typechain-types/contracts/...) and break imports of
+/// `typechain-types/<dir>/...` across the project.
 contract NaiveToll is Ownable, EIP712 {
     using SafeERC20 for IERC20;
 
