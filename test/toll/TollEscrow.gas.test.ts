@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+
+import type { Scan } from "../../scripts/lib/scans.js";
+import { VehicleStatus } from "../../scripts/lib/vehicle.js";
+import { deployEscrow, GANTRY, now, registerVehicle, submit, USD } from "./escrow.fixture.js";
+import type { EscrowFixture } from "./escrow.fixture.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+/** The hot-path target: receipt gasUsed / scans, the transaction's own cost included. */
+const GAS_PER_SCAN_TARGET = 10_000n;
+/** The per-transaction gas cap since Osaka (EIP-7825). */
+const TX_GAS_CAP = 16_777_216n;
+
+let maxScans = 0;
+
+/** MAX_SCANS_PER_BATCH car owners' vehicles, each with 100 USD of balance. */
+async function fundedFleetFixture(): Promise<EscrowFixture & { vehicleIds: bigint[] }> {
+  const f = await deployEscrow(ethers);
+  maxScans = Number(await f.escrow.MAX_SCANS_PER_BATCH());
+  const perVehicle = 100n * USD;
+  await f.token.mint(f.payer.address, perVehicle * BigInt(maxScans));
+  await f.token.connect(f.payer).approve(f.escrowAddress, perVehicle * BigInt(maxScans));
+  const vehicleIds: bigint[] = [];
+  for (let i = 0; i < maxScans; i += 1) {
+    const vehicleId = await registerVehicle(f, f.owner);
+    await f.escrow.connect(f.payer).deposit(vehicleId, perVehicle);
+    vehicleIds.push(vehicleId);
+  }
+  return { ...f, vehicleIds };
+}
+
+/**
+ * The worst case a batch can be: MAX_SCANS_PER_BATCH distinct vehicles, each flagged stolen (a sighting event), each
+ * never funded (its account slot is created, and its whole fee becomes a new debt slot and an arrears event), each
+ * scan in its own fresh bitmap word.
+ */
+async function worstCaseFixture(): Promise<EscrowFixture & { vehicleIds: bigint[] }> {
+  const f = await deployEscrow(ethers);
+  maxScans = Number(await f.escrow.MAX_SCANS_PER_BATCH());
+  const vehicleIds: bigint[] = [];
+  for (let i = 0; i < maxScans; i += 1) {
+    const vehicleId = await registerVehicle(f, f.owner);
+    await f.registry.setStatus(vehicleId, VehicleStatus.Stolen, 1);
+    vehicleIds.push(vehicleId);
+  }
+  return { ...f, vehicleIds };
+}
+
+function consecutiveScans(vehicleIds: readonly bigint[], count: number, timestamp: bigint): Scan[] {
+  return vehicleIds.slice(0, count).map((vehicleId, i) => ({ vehicleId, timestamp, sequence: BigInt(i) }));
+}
+
+describe("TollEscrow gas", function () {
+  // Registering and funding a full batch's worth of vehicles takes a while on the in-process network.
+  this.timeout(300_000);
+
+  describe("a batch of scans of distinct vehicles that have balances", function () {
+    for (const size of [1, 10, 100]) {
+      it(`settles ${size} scan(s) and reports the gas per scan`, async function () {
+        const f = await networkHelpers.loadFixture(fundedFleetFixture);
+        const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, size, await now(f)));
+        const perScan = receipt.gasUsed / BigInt(size);
+        console.log(`      gas: ${size} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
+        expect(await f.escrow.isScanSettled(GANTRY, BigInt(size - 1))).to.equal(true);
+        if (size === 100) expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
+      });
+    }
+
+    it("settles MAX_SCANS_PER_BATCH scans under the target too", async function () {
+      const f = await networkHelpers.loadFixture(fundedFleetFixture);
+      const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, maxScans, await now(f)));
+      const perScan = receipt.gasUsed / BigInt(maxScans);
+      console.log(`      gas: ${maxScans} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
+      expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
+    });
+  });
+
+  describe("the worst case of the largest batch", function () {
+    it("stays well under the per-transaction gas cap", async function () {
+      const f = await networkHelpers.loadFixture(worstCaseFixture);
+      const t = await now(f);
+      // Every scan in its own bitmap word, none of them written before.
+      const scans = f.vehicleIds.map((vehicleId, i): Scan => ({
+        vehicleId,
+        timestamp: t,
+        sequence: BigInt(i + 1) * 256n + 1_000_000n,
+      }));
+      const receipt = await submit(f, GANTRY, scans);
+      console.log(`      gas: worst case, ${maxScans} scans, ${receipt.gasUsed} total, ${receipt.gasUsed / BigInt(maxScans)} per scan`);
+      expect(await f.escrow.debtOf(f.vehicleIds[0], 1n)).to.equal(2n * USD);
+      expect(receipt.gasUsed).to.be.below((TX_GAS_CAP * 3n) / 4n);
+    });
+  });
+});
