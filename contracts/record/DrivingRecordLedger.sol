@@ -171,14 +171,14 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         _checkRecord(vehicleId, record, chain);
 
         if (trust == uint8(TrustLevel.PlateSigned)) {
+            uint256 signatureEnd;
             unchecked {
                 // next <= records.length, a calldata length, far below 2^256 - 65.
-                if (records.length - next < SIGNATURE_SIZE) {
-                    revert DrivingRecordLedgerMalformedRecords(offset, records.length);
-                }
-                _checkPlateSignature(vehicleId, record, records[next:next + SIGNATURE_SIZE]);
-                next += SIGNATURE_SIZE;
+                signatureEnd = next + SIGNATURE_SIZE;
             }
+            if (signatureEnd > records.length) revert DrivingRecordLedgerMalformedRecords(offset, records.length);
+            _checkPlateSignature(vehicleId, record, records[next:signatureEnd]);
+            next = signatureEnd;
         } else if (trust != uint8(TrustLevel.ReporterAsserted)) {
             revert DrivingRecordLedgerInvalidTrustLevel(vehicleId, uint8(trust));
         }
