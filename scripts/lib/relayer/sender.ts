@@ -1,0 +1,649 @@
+/**
+ * The transaction queue: takes journaled batches, simulates them (`staticCall`, `estimateGas`), splits any that
+ * would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
+ * broadcasts it and watches it until it has enough confirmations. Several transactions are in flight at once; one
+ * not mined in time is replaced on the same nonce with a higher fee. After a crash, {TxQueue.recover} picks up the
+ * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one.
+ *
+ * Nothing here is lost by stopping at any point: a batch is `sent` in the journal before its transaction leaves, so
+ * a restart always knows every nonce the relayer may have used, and the escrow settles each scan once however often
+ * a batch is resent.
+ */
+import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
+
+import type { ITollEscrow } from "../../../typechain-types/index.js";
+import { decodeScans, encodeScans, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
+
+import { errorMessage, errorText, Signal, sleep } from "./async.js";
+import type { BatchRecord, Journal, ReadingRecord, TxRecord } from "./journal.js";
+import type { Logger } from "./logger.js";
+import { RelayerStopped, type Rpc } from "./rpc.js";
+import type { RelayerStats } from "./stats.js";
+
+/** EIP-7825 (osaka): no transaction may use more gas than this. */
+export const TX_GAS_CAP = 16_777_216n;
+/** Gas limit over the estimate: the estimate is exact for the state it ran on, but batches in flight ahead of this
+ * one change balances and arrears (cold vs warm slots, zero vs non-zero writes) before it is mined. */
+export const GAS_LIMIT_HEADROOM_PERCENT = 25n;
+/** Fee increase per replacement: nodes demand at least 10% on both fee fields to replace a transaction; 25% clears
+ * that with margin and doubles the fee in three steps. */
+export const REPLACEMENT_FEE_BUMP_PERCENT = 25n;
+/** Replacements per transaction before the relayer stops bidding (the fee has grown about sixfold): past that,
+ * something other than the fee is holding the transaction and an operator should look. */
+export const MAX_REPLACEMENTS = 8;
+/** Wait between broadcasts while the gas account cannot pay: long enough not to spam the node or the log, short
+ * enough that a top-up is noticed quickly. */
+export const INSUFFICIENT_FUNDS_RETRY_MS = 15_000;
+/** How long a batch's nonce must look used by a transaction without a receipt of ours before the relayer believes
+ * it: longer than a provider's response cache (ethers keeps answers 250 ms) and a node's receipt indexing lag, so a
+ * transaction mined between two polls is never taken for a lost nonce (which would resend the batch for nothing). */
+export const NONCE_TAKEN_GRACE_MS = 2_000;
+/** While the escrow is paused, a batch is simulated again every this many polls (30 s at the default 1 s poll): a
+ * pause lasts hours, so there is no hurry, but an unpause should be noticed within a minute. */
+export const PAUSED_RECHECK_POLLS = 30;
+/** `isScanSettled` calls in flight at once when a batch's fate is checked scan by scan. */
+const SETTLED_CHECK_PARALLELISM = 32;
+
+const ALREADY_KNOWN = /already known|known transaction|already imported|same hash was already/i;
+const NONCE_TOO_LOW = /nonce too low|nonce has already been used|NONCE_EXPIRED/i;
+const FEE_TOO_LOW = /underpriced|too low for the next block|less than block base fee|fee cap|REPLACEMENT_UNDERPRICED/i;
+const INSUFFICIENT_FUNDS = /insufficient funds|INSUFFICIENT_FUNDS/i;
+
+export interface TxQueueOptions {
+  readonly provider: Provider;
+  /** Pays the gas; must sign transactions locally (`signTransaction`), as ethers' `Wallet` does. */
+  readonly gasSigner: Signer;
+  /** The escrow, connected to `provider`. */
+  readonly escrow: ITollEscrow;
+  readonly journal: Journal;
+  /** Retries RPC calls; its signal is the hard stop. */
+  readonly rpc: Rpc;
+  readonly logger: Logger;
+  readonly stats: RelayerStats;
+  readonly chainId: bigint;
+  readonly confirmations: number;
+  readonly maxInFlight: number;
+  readonly stuckAfterMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxFeePerGas: bigint | undefined;
+  /** Simulate only: nothing is signed for the chain or sent. */
+  readonly dryRun: boolean;
+  /** Signs a part of a batch that had to be split. */
+  readonly signBatch: (gantryId: number, scans: string) => Promise<string>;
+  /** Receives the readings of a confirmed batch that the escrow left unsettled (skipped as from the future,
+   * judged by `chainTime`, the block's timestamp): they are unbatched in the journal and must be sent again. */
+  readonly onUnsettled: (readings: readonly ReadingRecord[], chainTime: number) => void;
+  /** Fires on a graceful stop: no new transaction is sent; those in flight are still watched. */
+  readonly stopSending: AbortSignal;
+}
+
+interface Fees {
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+}
+
+type Plan =
+  | { readonly kind: "send"; readonly gasLimit: bigint }
+  | { readonly kind: "split" }
+  | { readonly kind: "wait"; readonly reason: string }
+  | { readonly kind: "fail"; readonly reason: string };
+
+type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | { readonly rejected: string };
+
+export class TxQueue {
+  readonly #o: TxQueueOptions;
+  readonly #queue: number[] = [];
+  readonly #inFlight = new Map<number, Promise<void>>();
+  readonly #wake = new Signal();
+  readonly #room = new Signal();
+  #closed = false;
+  #processing = false;
+  #fatal: unknown = undefined;
+  #from = "";
+  #nextNonce = 0;
+
+  constructor(options: TxQueueOptions) {
+    this.#o = options;
+  }
+
+  /** Batches waiting, being prepared, or in flight. */
+  get backlog(): number {
+    return this.#queue.length + this.#inFlight.size + (this.#processing ? 1 : 0);
+  }
+
+  /** Reads the gas account's nonce and takes over what the journal says was left unfinished. Call once, first. */
+  async recover(): Promise<void> {
+    this.#from = await this.#o.gasSigner.getAddress();
+    const journal = this.#o.journal;
+    for (const batch of journal.batchesInState("failed")) journal.requeue(batch.id);
+    const sent = journal.batchesInState("sent");
+    if (!this.#o.dryRun) await this.#initNonce(sent);
+    for (const batch of sent) await this.#recoverSent(batch);
+    for (const batch of journal.batchesInState("pending")) this.enqueue(batch.id);
+    if (sent.length > 0 || this.#queue.length > 0) {
+      this.#o.logger.info("TxQueue#recover", "resuming journaled batches", {
+        inFlight: this.#inFlight.size,
+        pending: this.#queue.length,
+        nextNonce: this.#nextNonce,
+      });
+    }
+  }
+
+  enqueue(batchId: number): void {
+    this.#queue.push(batchId);
+    this.#wake.notify();
+  }
+
+  /** No more batches will be enqueued: {run} returns once the queue is empty and nothing is in flight. */
+  close(): void {
+    this.#closed = true;
+    this.#wake.notify();
+  }
+
+  /** Waits until the backlog is below `limit` (or sending stops). */
+  async waitForRoom(limit: number): Promise<void> {
+    while (this.backlog >= limit && !this.#o.stopSending.aborted && this.#fatal === undefined) {
+      await this.#room.wait(this.#o.stopSending);
+    }
+  }
+
+  /** Waits until every batch enqueued so far is confirmed or failed (or sending stops). */
+  async idle(): Promise<void> {
+    await this.waitForRoom(1);
+  }
+
+  /** Sends and watches batches until closed and drained, or stopped. Throws what went fatally wrong. */
+  async run(): Promise<void> {
+    while (!this.#o.stopSending.aborted && this.#fatal === undefined) {
+      if (this.#inFlight.size >= this.#o.maxInFlight) {
+        await Promise.race(this.#inFlight.values());
+        continue;
+      }
+      const batchId = this.#queue.shift();
+      if (batchId !== undefined) {
+        this.#processing = true;
+        await this.#guard(this.#process(batchId));
+        this.#processing = false;
+        this.#room.notify();
+      } else if (this.#inFlight.size > 0) {
+        await Promise.race([...this.#inFlight.values(), this.#wake.wait()]);
+      } else if (this.#closed) {
+        break;
+      } else {
+        await this.#wake.wait(this.#o.stopSending);
+      }
+    }
+    await Promise.all(this.#inFlight.values());
+    this.#room.notify();
+    if (this.#fatal !== undefined) throw this.#fatal;
+  }
+
+  // --- one batch, from pending to sent ----------------------------------------------------------------------------
+
+  async #process(batchId: number): Promise<void> {
+    const batch = this.#o.journal.batch(batchId);
+    if (batch === undefined || batch.state !== "pending") return;
+    const plan = await this.#plan(batch);
+    if (plan.kind === "wait") return this.#waitAndRetry(batch, plan.reason);
+    if (plan.kind === "fail") return this.#fail(batch, plan.reason);
+    if (plan.kind === "split") return this.#split(batch);
+    if (this.#o.dryRun) {
+      this.#o.stats.batchesSimulated++;
+      this.#o.logger.info("TxQueue#simulate", "dry run: batch would be sent", {
+        batch: batch.id,
+        gantry: batch.gantryId,
+        scans: batch.scanCount,
+        gasLimit: plan.gasLimit,
+      });
+      return;
+    }
+    await this.#sendNew(batch, plan.gasLimit);
+  }
+
+  /** Simulates the batch: does it settle, and what gas does it need? */
+  async #plan(batch: BatchRecord): Promise<Plan> {
+    const args = [batch.gantryId, batch.scans, batch.signature] as const;
+    const overrides = { from: this.#from };
+    try {
+      await this.#o.rpc.call("submitScans.staticCall", () => this.#o.escrow.submitScans.staticCall(...args, overrides));
+    } catch (error) {
+      if (error instanceof RelayerStopped) throw error;
+      const reason = describeRevert(error);
+      if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
+      return { kind: "fail", reason: `simulation reverted: ${reason}` };
+    }
+    let gas: bigint;
+    try {
+      gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
+        this.#o.escrow.submitScans.estimateGas(...args, overrides),
+      );
+    } catch (error) {
+      if (error instanceof RelayerStopped) throw error;
+      // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
+      if (batch.scanCount > 1) return { kind: "split" };
+      return { kind: "fail", reason: `gas estimation failed: ${describeRevert(error)}` };
+    }
+    const gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
+    if (gasLimit <= TX_GAS_CAP) return { kind: "send", gasLimit };
+    if (batch.scanCount > 1) return { kind: "split" };
+    return { kind: "fail", reason: `one scan needs ${gas} gas, over the ${TX_GAS_CAP} cap` };
+  }
+
+  /** The escrow is paused: nothing settles until it is not, so the batch waits at the head of the queue. */
+  async #waitAndRetry(batch: BatchRecord, reason: string): Promise<void> {
+    const waitMs = this.#o.pollIntervalMs * PAUSED_RECHECK_POLLS;
+    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", { batch: batch.id, reason, retryInMs: waitMs });
+    this.#queue.unshift(batch.id);
+    await sleep(waitMs, this.#o.stopSending);
+  }
+
+  async #split(batch: BatchRecord): Promise<void> {
+    const scans = decodeScans(batch.scans);
+    const half = Math.ceil(scans.length / 2);
+    const parts = await Promise.all(
+      [scans.slice(0, half), scans.slice(half)].map(async (part: Scan[]) => {
+        const encoded = encodeScans(part);
+        return {
+          gantryId: batch.gantryId,
+          scans: encoded,
+          signature: await this.#o.signBatch(batch.gantryId, encoded),
+          sequences: part.map((scan) => Number(scan.sequence)),
+        };
+      }),
+    );
+    const ids = this.#o.journal.splitBatch(batch.id, parts);
+    this.#o.logger.info("TxQueue#split", "batch over the gas cap split in two", { batch: batch.id, into: ids });
+    this.#queue.unshift(...ids);
+  }
+
+  async #sendNew(batch: BatchRecord, gasLimit: bigint): Promise<void> {
+    const nonce = this.#nextNonce++;
+    const request: TransactionRequest = {
+      type: 2,
+      chainId: this.#o.chainId,
+      to: await this.#o.escrow.getAddress(),
+      data: this.#o.escrow.interface.encodeFunctionData("submitScans", [batch.gantryId, batch.scans, batch.signature]),
+      nonce,
+      gasLimit,
+    };
+    let fees = await this.#currentFees();
+    for (;;) {
+      const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
+      const outcome = await this.#broadcast(tx);
+      if (outcome === "accepted") {
+        this.#o.stats.batchesSent++;
+        this.#o.logger.info("TxQueue#send", "batch sent", {
+          batch: batch.id,
+          gantry: batch.gantryId,
+          scans: batch.scanCount,
+          nonce,
+          tx: tx.hash,
+        });
+        this.#watch(batch.id, false);
+        return;
+      }
+      if (outcome === "fee-too-low") {
+        // The base fee rose since the fee data was read (or the ceiling is below the market): bid again shortly.
+        if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
+        fees = await this.#bumpedFees(fees);
+        continue;
+      }
+      if (outcome === "nonce-taken") {
+        // Another sender used this account's nonce: learn the real next one and send the batch again.
+        this.#nextNonce = await this.#pendingNonce();
+        this.#requeue(batch.id, "its nonce was taken by another transaction");
+        return;
+      }
+      // The node refused the transaction itself; nothing holds the nonce, so the next batch reuses it.
+      if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
+      return this.#fail(batch, `transaction refused: ${outcome.rejected}`);
+    }
+  }
+
+  async #signAndJournal(batchId: number, request: TransactionRequest): Promise<TxRecord> {
+    const raw = await this.#o.gasSigner.signTransaction({ ...request, from: this.#from });
+    const tx = Transaction.from(raw);
+    const record: TxRecord = {
+      hash: tx.hash ?? "",
+      batchId,
+      from: this.#from,
+      nonce: tx.nonce,
+      maxFeePerGas: tx.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
+      raw,
+    };
+    // Journaled before it leaves: after a crash the relayer knows every nonce it may have used.
+    this.#o.journal.recordTransaction(record);
+    return record;
+  }
+
+  async #broadcast(tx: TxRecord): Promise<BroadcastOutcome> {
+    for (;;) {
+      try {
+        await this.#o.rpc.call("sendRawTransaction", () => this.#o.provider.broadcastTransaction(tx.raw));
+        return "accepted";
+      } catch (error) {
+        if (error instanceof RelayerStopped) throw error;
+        const text = errorText(error);
+        if (ALREADY_KNOWN.test(text)) return "accepted";
+        if (NONCE_TOO_LOW.test(text)) return (await this.#receipt(tx.hash)) === null ? "nonce-taken" : "accepted";
+        if (FEE_TOO_LOW.test(text)) return "fee-too-low";
+        if (!INSUFFICIENT_FUNDS.test(text)) return { rejected: errorMessage(error) };
+        this.#o.logger.error("TxQueue#broadcast", "gas account cannot pay for the transaction; waiting for funds", {
+          account: this.#from,
+          tx: tx.hash,
+        });
+        if (!(await sleep(INSUFFICIENT_FUNDS_RETRY_MS, this.#o.rpc.signal))) throw new RelayerStopped();
+      }
+    }
+  }
+
+  // --- one transaction, from sent to confirmed --------------------------------------------------------------------
+
+  #watch(batchId: number, replaceNow: boolean): void {
+    const watching = this.#guard(this.#confirm(batchId, replaceNow)).finally(() => {
+      this.#inFlight.delete(batchId);
+      this.#room.notify();
+      this.#wake.notify();
+    });
+    this.#inFlight.set(batchId, watching);
+  }
+
+  /** Polls until the batch's transaction is confirmed, replacing it when stuck. */
+  async #confirm(batchId: number, replaceNow: boolean): Promise<void> {
+    let lastBroadcastAt = replaceNow ? 0 : Date.now();
+    let replacements = 0;
+    let nonceGoneSince: number | undefined;
+    while (!this.#o.rpc.signal.aborted) {
+      const latest = this.#latestTx(batchId);
+      // Nonce first, receipts second: a transaction mined between the two calls still shows its receipt.
+      const nonceUsed = (await this.#minedNonce(latest.from)) > latest.nonce;
+      const receipt = await this.#findReceipt(batchId);
+      nonceGoneSince = receipt === null && nonceUsed ? (nonceGoneSince ?? Date.now()) : undefined;
+      if (receipt !== null) {
+        if (await this.#settle(batchId, receipt)) return;
+      } else if (nonceGoneSince !== undefined) {
+        if (Date.now() - nonceGoneSince >= NONCE_TAKEN_GRACE_MS) return this.#settleWithoutReceipt(batchId);
+      } else if (Date.now() - lastBroadcastAt >= this.#o.stuckAfterMs && !this.#o.stopSending.aborted) {
+        if (replacements < MAX_REPLACEMENTS && (await this.#replace(batchId, latest))) replacements++;
+        lastBroadcastAt = Date.now();
+      }
+      await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal);
+    }
+  }
+
+  /** Finishes a batch whose transaction has a receipt; false while confirmations are still missing. */
+  async #settle(batchId: number, receipt: TransactionReceipt): Promise<boolean> {
+    const batch = this.#batch(batchId);
+    if (receipt.status !== 1) {
+      this.#fail(batch, `transaction ${receipt.hash} reverted on-chain in block ${receipt.blockNumber}`);
+      return true;
+    }
+    const head = await this.#o.rpc.call("blockNumber", () => this.#o.provider.getBlockNumber());
+    if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
+    const tally = this.#tally(receipt);
+    const unsettled = this.#o.journal.markConfirmed(
+      batchId,
+      { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed },
+      tally.future,
+    );
+    if (unsettled.length > 0) await this.#returnUnsettled(batch, unsettled, receipt.blockNumber);
+    const stats = this.#o.stats;
+    stats.batchesConfirmed++;
+    stats.scansConfirmed += batch.scanCount - unsettled.length;
+    stats.scansCharged += tally.charged;
+    stats.scansSkipped += tally.skipped;
+    stats.stolenSighted += tally.stolen;
+    stats.gasUsed += receipt.gasUsed;
+    stats.feesPaid += receipt.gasUsed * receipt.gasPrice;
+    this.#o.logger.info("TxQueue#confirm", "batch confirmed", {
+      batch: batchId,
+      gantry: batch.gantryId,
+      scans: batch.scanCount,
+      charged: tally.charged,
+      skipped: tally.skipped,
+      unsettled: unsettled.length,
+      gasUsed: receipt.gasUsed,
+      block: receipt.blockNumber,
+      tx: receipt.hash,
+    });
+    return true;
+  }
+
+  /** The nonce went to a transaction without a receipt of ours: are the scans settled anyway? */
+  async #settleWithoutReceipt(batchId: number): Promise<void> {
+    const batch = this.#batch(batchId);
+    if (!(await this.#allSettled(batch))) {
+      this.#requeue(batchId, "its nonce went to another transaction");
+      return;
+    }
+    this.#o.journal.markConfirmed(batchId, { txHash: null, blockNumber: null, gasUsed: null });
+    this.#o.stats.batchesConfirmed++;
+    this.#o.stats.scansConfirmed += batch.scanCount;
+    this.#o.logger.info("TxQueue#confirm", "batch found settled on-chain by another transaction", {
+      batch: batchId,
+      gantry: batch.gantryId,
+      scans: batch.scanCount,
+    });
+  }
+
+  /** Signs the same transaction with higher fees; true when the replacement was accepted. */
+  async #replace(batchId: number, latest: TxRecord): Promise<boolean> {
+    if (latest.from !== this.#from) return false;
+    const previous = Transaction.from(latest.raw);
+    const fees = await this.#bumpedFees({
+      maxFeePerGas: latest.maxFeePerGas,
+      maxPriorityFeePerGas: latest.maxPriorityFeePerGas,
+    });
+    if (fees.maxFeePerGas <= latest.maxFeePerGas) {
+      this.#o.logger.warn("TxQueue#replace", "transaction stuck but the fee ceiling is reached", { batch: batchId });
+      return false;
+    }
+    const tx = await this.#signAndJournal(batchId, {
+      type: 2,
+      chainId: this.#o.chainId,
+      to: previous.to,
+      data: previous.data,
+      nonce: previous.nonce,
+      gasLimit: previous.gasLimit,
+      ...fees,
+    });
+    const outcome = await this.#broadcast(tx);
+    const accepted = outcome === "accepted";
+    if (accepted) this.#o.stats.txReplaced++;
+    this.#o.logger.warn("TxQueue#replace", accepted ? "stuck transaction replaced" : "replacement not accepted", {
+      batch: batchId,
+      nonce: previous.nonce,
+      replaced: latest.hash,
+      tx: tx.hash,
+      maxFeePerGas: fees.maxFeePerGas,
+      outcome: typeof outcome === "string" ? outcome : outcome.rejected,
+    });
+    return accepted;
+  }
+
+  // --- recovery ---------------------------------------------------------------------------------------------------
+
+  async #initNonce(sent: readonly BatchRecord[]): Promise<void> {
+    let next = await this.#pendingNonce();
+    for (const batch of sent) {
+      for (const tx of this.#o.journal.transactionsOf(batch.id)) {
+        if (tx.from === this.#from && tx.nonce >= next) next = tx.nonce + 1;
+      }
+    }
+    this.#nextNonce = next;
+  }
+
+  /** A batch journaled as sent when the last run ended. */
+  async #recoverSent(batch: BatchRecord): Promise<void> {
+    const latest = this.#o.journal.transactionsOf(batch.id).at(-1);
+    if (this.#o.dryRun || latest === undefined) {
+      if (!this.#o.dryRun) this.#o.journal.requeue(batch.id);
+      return;
+    }
+    if (latest.from !== this.#from) {
+      // Sent with another gas key: this key cannot replace it, so settle it here unless it is already mined.
+      if ((await this.#findReceipt(batch.id)) === null) return this.#settleWithoutReceipt(batch.id);
+      this.#watch(batch.id, false);
+      return;
+    }
+    // The last run may have crashed before the broadcast, or the node may have dropped it: send it again.
+    const outcome = await this.#broadcast(latest);
+    this.#watch(batch.id, outcome === "fee-too-low");
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------------------------
+
+  #requeue(batchId: number, why: string): void {
+    this.#o.journal.requeue(batchId);
+    this.#queue.unshift(batchId);
+    this.#wake.notify();
+    this.#o.logger.warn("TxQueue#requeue", "batch will be sent again", { batch: batchId, why });
+  }
+
+  #fail(batch: BatchRecord, reason: string): void {
+    this.#o.journal.markFailed(batch.id, reason);
+    this.#o.stats.batchesFailed++;
+    this.#o.logger.error("TxQueue#fail", "batch failed; it stays journaled and is retried on the next start", {
+      batch: batch.id,
+      gantry: batch.gantryId,
+      scans: batch.scanCount,
+      reason,
+    });
+  }
+
+  #batch(batchId: number): BatchRecord {
+    const batch = this.#o.journal.batch(batchId);
+    if (batch === undefined) throw new Error(`batch ${batchId} vanished from the journal`);
+    return batch;
+  }
+
+  #latestTx(batchId: number): TxRecord {
+    const latest = this.#o.journal.transactionsOf(batchId).at(-1);
+    if (latest === undefined) throw new Error(`batch ${batchId} is sent but has no transaction`);
+    return latest;
+  }
+
+  async #findReceipt(batchId: number): Promise<TransactionReceipt | null> {
+    const txs = this.#o.journal.transactionsOf(batchId);
+    const receipts = await Promise.all(txs.map(async (tx) => this.#receipt(tx.hash)));
+    return receipts.find((receipt) => receipt !== null) ?? null;
+  }
+
+  async #receipt(hash: string): Promise<TransactionReceipt | null> {
+    return this.#o.rpc.call("getTransactionReceipt", () => this.#o.provider.getTransactionReceipt(hash));
+  }
+
+  async #minedNonce(account: string): Promise<number> {
+    return this.#o.rpc.call("getTransactionCount", () => this.#o.provider.getTransactionCount(account, "latest"));
+  }
+
+  async #pendingNonce(): Promise<number> {
+    return this.#o.rpc.call("getTransactionCount", () => this.#o.provider.getTransactionCount(this.#from, "pending"));
+  }
+
+  async #allSettled(batch: BatchRecord): Promise<boolean> {
+    const sequences = decodeScans(batch.scans).map((scan) => scan.sequence);
+    for (let start = 0; start < sequences.length; start += SETTLED_CHECK_PARALLELISM) {
+      const chunk = sequences.slice(start, start + SETTLED_CHECK_PARALLELISM);
+      const settled = await Promise.all(
+        chunk.map(async (sequence) =>
+          this.#o.rpc.call("isScanSettled", () => this.#o.escrow.isScanSettled(batch.gantryId, sequence)),
+        ),
+      );
+      if (settled.includes(false)) return false;
+    }
+    return true;
+  }
+
+  async #currentFees(): Promise<Fees> {
+    const data = await this.#o.rpc.call("getFeeData", () => this.#o.provider.getFeeData());
+    if (data.maxFeePerGas === null || data.maxPriorityFeePerGas === null) {
+      throw new Error("the chain reports no EIP-1559 fees; the relayer sends type-2 transactions only");
+    }
+    return this.#capped({ maxFeePerGas: data.maxFeePerGas, maxPriorityFeePerGas: data.maxPriorityFeePerGas });
+  }
+
+  /** At least {REPLACEMENT_FEE_BUMP_PERCENT} over `previous` on both fields, and never below the market. */
+  async #bumpedFees(previous: Fees): Promise<Fees> {
+    const market = await this.#currentFees();
+    const bump = (value: bigint) => (value * (100n + REPLACEMENT_FEE_BUMP_PERCENT)) / 100n + 1n;
+    return this.#capped({
+      maxFeePerGas: max(bump(previous.maxFeePerGas), market.maxFeePerGas),
+      maxPriorityFeePerGas: max(bump(previous.maxPriorityFeePerGas), market.maxPriorityFeePerGas),
+    });
+  }
+
+  #capped(fees: Fees): Fees {
+    const ceiling = this.#o.maxFeePerGas;
+    const maxFeePerGas = ceiling === undefined ? fees.maxFeePerGas : min(fees.maxFeePerGas, ceiling);
+    return { maxFeePerGas, maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, maxFeePerGas) };
+  }
+
+  /**
+   * What the escrow did with the batch's scans: the charges from its BatchSettled event, the skips from its
+   * ScanSkipped events, listing the scans skipped as from the future (the one skip that leaves a scan unsettled).
+   */
+  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number; future: number[] } {
+    const escrow = this.#o.escrow;
+    const address = escrow.target.toString();
+    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
+    tally.charged = settledBatchFromLogs(address, receipt.logs).charged.length;
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== address.toLowerCase()) continue;
+      const parsed = escrow.interface.parseLog(log);
+      if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
+      if (parsed?.name !== "ScanSkipped") continue;
+      if (Number(parsed.args.reason) === SkipReason.FutureTimestamp) tally.future.push(Number(parsed.args.sequence));
+      else tally.skipped++;
+    }
+    return tally;
+  }
+
+  async #returnUnsettled(batch: BatchRecord, readings: readonly ReadingRecord[], blockNumber: number): Promise<void> {
+    const block = await this.#o.rpc.call("getBlock", () => this.#o.provider.getBlock(blockNumber));
+    const chainTime = block?.timestamp ?? Math.floor(Date.now() / 1000);
+    this.#o.logger.warn("TxQueue#confirm", "scans ahead of the chain's clock left unsettled; they will be sent again", {
+      batch: batch.id,
+      gantry: batch.gantryId,
+      scans: readings.length,
+      chainTime,
+    });
+    this.#o.onUnsettled(readings, chainTime);
+  }
+
+  /** Runs background work so that a failure is recorded and rethrown by {run}, never lost. */
+  async #guard(work: Promise<void>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      if (error instanceof RelayerStopped) return;
+      this.#fatal ??= error;
+      this.#wake.notify();
+    }
+  }
+}
+
+/** The name of the custom error a call reverted with, when the ABI knows it. */
+export function revertName(error: unknown): string | undefined {
+  const revert = (error as { revert?: { name?: unknown } } | null)?.revert;
+  return typeof revert?.name === "string" ? revert.name : undefined;
+}
+
+/** The revert's custom error with its arguments when the ABI knows it, the node's message otherwise. */
+export function describeRevert(error: unknown): string {
+  const revert = (error as { revert?: { name?: unknown; args?: unknown } } | null)?.revert;
+  if (revert !== undefined && revert !== null && typeof revert.name === "string") {
+    const args = Array.isArray(revert.args) ? revert.args.map(String).join(", ") : "";
+    return `${revert.name}(${args})`;
+  }
+  return errorMessage(error);
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

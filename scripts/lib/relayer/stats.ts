@@ -1,0 +1,56 @@
+/** The counters a run keeps, reported in progress lines and the final summary. */
+import type { RejectReason } from "./validator.js";
+
+export interface RelayerStats {
+  /** Input lines read (blank lines included). */
+  linesRead: number;
+  /** Readings validated and journaled in this run. */
+  accepted: number;
+  /** Lines skipped because a previous run already took or rejected them. */
+  replayed: number;
+  rejected: number;
+  rejectsByReason: Partial<Record<RejectReason, number>>;
+  /** Batches signed and journaled in this run. */
+  batchesSealed: number;
+  /** Batches simulated but not sent (dry run). */
+  batchesSimulated: number;
+  /** Transactions broadcast for the first time for a batch. */
+  batchesSent: number;
+  batchesConfirmed: number;
+  batchesFailed: number;
+  /** Transactions replaced by one with a higher fee. */
+  txReplaced: number;
+  /** Scans of confirmed batches, and what the escrow did with them. */
+  scansConfirmed: number;
+  scansCharged: number;
+  scansSkipped: number;
+  stolenSighted: number;
+  /** Gas of the confirmed transactions, and what it cost in wei. */
+  gasUsed: bigint;
+  feesPaid: bigint;
+  /** RPC calls retried after a failure. */
+  rpcRetries: number;
+}
+
+export function newStats(): RelayerStats {
+  return {
+    linesRead: 0,
+    accepted: 0,
+    replayed: 0,
+    rejected: 0,
+    rejectsByReason: {},
+    batchesSealed: 0,
+    batchesSimulated: 0,
+    batchesSent: 0,
+    batchesConfirmed: 0,
+    batchesFailed: 0,
+    txReplaced: 0,
+    scansConfirmed: 0,
+    scansCharged: 0,
+    scansSkipped: 0,
+    stolenSighted: 0,
+    gasUsed: 0n,
+    feesPaid: 0n,
+    rpcRetries: 0,
+  };
+}

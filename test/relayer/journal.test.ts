@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { Journal, JournalError, type ReadingRecord } from "../../scripts/lib/relayer/journal.js";
+
+const IDENTITY = { chainId: 31337n, escrow: "0x00000000000000000000000000000000000000E5" };
+
+function reading(gantryId: number, sequence: number, lineNo = sequence): ReadingRecord {
+  return { gantryId, sequence, vehicleId: 100 + sequence, timestamp: 1_800_000_000 + sequence, lineNo, lineHash: `h${lineNo}` };
+}
+
+describe("relayer journal", function () {
+  let dir: string;
+  let file: string;
+  const open: Journal[] = [];
+
+  const openJournal = (identity = IDENTITY) => {
+    const journal = Journal.open(file, identity);
+    open.push(journal);
+    return journal;
+  };
+
+  beforeEach(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "relayer-journal-"));
+    file = path.join(dir, "nested", "journal.sqlite");
+  });
+
+  afterEach(async function () {
+    for (const journal of open.splice(0)) journal.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps readings, batches and transactions across a reopen", function () {
+    const first = openJournal();
+    first.recordReading(reading(7, 1));
+    first.recordReading(reading(7, 2));
+    const batchId = first.createBatch({ gantryId: 7, scans: "0xaa", signature: "0xbb", sequences: [1, 2] });
+    first.recordTransaction({
+      hash: "0x01",
+      batchId,
+      from: "0xf",
+      nonce: 4,
+      maxFeePerGas: 10n,
+      maxPriorityFeePerGas: 1n,
+      raw: "0xraw",
+    });
+    first.recordReading(reading(7, 3));
+    first.close();
+
+    const second = openJournal();
+    expect(second.findReading(7, 2)).to.deep.equal(reading(7, 2));
+    expect(second.unbatchedReadings()).to.deep.equal([reading(7, 3)]);
+    expect(second.batch(batchId)).to.include({ state: "sent", nonce: 4, txHash: "0x01", scanCount: 2 });
+    expect(second.transactionsOf(batchId)).to.have.length(1);
+    expect(second.transactionsOf(batchId)[0].maxFeePerGas).to.equal(10n);
+  });
+
+  it("refuses a second reading with the same gantry and sequence", function () {
+    const journal = openJournal();
+    journal.recordReading(reading(7, 1));
+    expect(() => journal.recordReading(reading(7, 1, 99))).to.throw(/UNIQUE/);
+  });
+
+  it("moves a batch through its states", function () {
+    const journal = openJournal();
+    journal.recordReading(reading(3, 1));
+    const batchId = journal.createBatch({ gantryId: 3, scans: "0xaa", signature: "0xbb", sequences: [1] });
+    expect(journal.batchesInState("pending").map((batch) => batch.id)).to.deep.equal([batchId]);
+    journal.markFailed(batchId, "reverted");
+    expect(journal.batch(batchId)).to.include({ state: "failed", error: "reverted" });
+    journal.requeue(batchId);
+    expect(journal.batch(batchId)).to.include({ state: "pending" });
+    journal.markConfirmed(batchId, { txHash: "0x02", blockNumber: 5, gasUsed: 21_000n });
+    expect(journal.batch(batchId)).to.include({ state: "confirmed", txHash: "0x02", error: null });
+    expect(journal.counts()).to.deep.include({ readings: 1, unbatched: 0, scansConfirmed: 1, gasUsed: 21_000n });
+  });
+
+  it("refuses to batch a reading twice, and leaves nothing behind when it does", function () {
+    const journal = openJournal();
+    journal.recordReading(reading(3, 1));
+    journal.createBatch({ gantryId: 3, scans: "0xaa", signature: "0xbb", sequences: [1] });
+    expect(() => journal.createBatch({ gantryId: 3, scans: "0xaa", signature: "0xbb", sequences: [1] })).to.throw(
+      JournalError,
+    );
+    expect(journal.counts().batches.pending).to.equal(1);
+  });
+
+  it("splits a pending batch into parts atomically", function () {
+    const journal = openJournal();
+    for (const sequence of [1, 2, 3]) journal.recordReading(reading(3, sequence));
+    const whole = journal.createBatch({ gantryId: 3, scans: "0xaa", signature: "0xbb", sequences: [1, 2, 3] });
+    const parts = journal.splitBatch(whole, [
+      { gantryId: 3, scans: "0x01", signature: "0xs1", sequences: [1, 2] },
+      { gantryId: 3, scans: "0x02", signature: "0xs2", sequences: [3] },
+    ]);
+    expect(journal.batch(whole)?.state).to.equal("split");
+    expect(parts[0]).to.be.greaterThan(whole);
+    expect(journal.readingsOf(whole)).to.deep.equal([]);
+    expect(journal.readingsOf(parts[0]).map((r) => r.sequence)).to.deep.equal([1, 2]);
+    expect(journal.readingsOf(parts[1]).map((r) => r.sequence)).to.deep.equal([3]);
+  });
+
+  it("remembers rejected lines by number and content", function () {
+    const journal = openJournal();
+    journal.recordReject(4, "abc", "malformed-json");
+    journal.recordReject(4, "abc", "malformed-json");
+    expect(journal.wasRejected(4, "abc")).to.equal(true);
+    expect(journal.wasRejected(4, "abd")).to.equal(false);
+    expect(journal.wasRejected(5, "abc")).to.equal(false);
+  });
+
+  it("belongs to one chain and escrow", function () {
+    openJournal().close();
+    expect(() => openJournal({ ...IDENTITY, chainId: 1n })).to.throw(JournalError, /chain_id 31337/);
+    expect(() => openJournal({ ...IDENTITY, escrow: "0x00000000000000000000000000000000000000E6" })).to.throw(
+      JournalError,
+      /escrow/,
+    );
+    // The escrow address is compared without regard to checksum case.
+    expect(() => openJournal({ ...IDENTITY, escrow: IDENTITY.escrow.toLowerCase() })).not.to.throw();
+  });
+
+  it("admits one relayer at a time", function () {
+    openJournal();
+    expect(() => Journal.open(file, IDENTITY)).to.throw(JournalError, /in use by another relayer/);
+  });
+
+  it("runs in memory for dry runs", function () {
+    const journal = Journal.open(":memory:", IDENTITY);
+    journal.recordReading(reading(1, 1));
+    expect(journal.counts().readings).to.equal(1);
+    journal.close();
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * runRelayer in-process, as the fleet simulator runs it, against Hardhat's in-process network and the real
+ * registry, stablecoin and escrow: the paths that need control over the chain (mining, pausing, clocks).
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+
+import { expect } from "chai";
+import { BrowserProvider, parseEther, Transaction, Wallet } from "ethers";
+import { network } from "hardhat";
+
+import { makeRelayerConfig, type RelayerConfigInput } from "../../scripts/lib/relayer/config.js";
+import { Journal } from "../../scripts/lib/relayer/journal.js";
+import { createLogger, type LogEntry } from "../../scripts/lib/relayer/logger.js";
+import { runRelayer, type RelayerSummary } from "../../scripts/lib/relayer/relayer.js";
+import {
+  chainCharges,
+  deployTollWorld,
+  expectedFees,
+  ndjson,
+  STANDARD_FLEET,
+  STANDARD_GANTRIES,
+  validReadings,
+  type Reading,
+  type TollWorld,
+} from "./world.js";
+
+const connection = await network.create();
+const { networkHelpers } = connection;
+const provider = new BrowserProvider(connection.provider);
+
+async function tollWorldFixture() {
+  const admin = await provider.getSigner(0);
+  const world = await deployTollWorld(admin, STANDARD_GANTRIES, STANDARD_FLEET);
+  const gasWallet = Wallet.createRandom();
+  await (await admin.sendTransaction({ to: gasWallet.address, value: parseEther("10") })).wait();
+  return { world, gasWallet: new Wallet(gasWallet.privateKey) };
+}
+
+interface Run {
+  readonly summary: RelayerSummary;
+  readonly entries: LogEntry[];
+}
+
+/** Readings of one gantry only, so they make whole batches. */
+function gantryReadings(world: TollWorld, count: number): Reading[] {
+  return validReadings(world, count * world.gantries.length)
+    .filter((reading) => reading.gantry === world.gantries[0].id)
+    .slice(0, count);
+}
+
+describe("runRelayer (in-process)", function () {
+  let dir: string;
+  /** Runs still going when a test ends (it failed): stopped so the next test has the chain to itself. */
+  const running: Array<{ stop: AbortController; done: Promise<unknown> }> = [];
+
+  beforeEach(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "relayer-run-"));
+  });
+
+  afterEach(async function () {
+    for (const run of running.splice(0)) {
+      run.stop.abort();
+      await run.done.catch(() => {});
+    }
+    await connection.provider.request({ method: "evm_setAutomine", params: [true] });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function start(
+    world: TollWorld,
+    gasWallet: Wallet,
+    readings: readonly Reading[],
+    overrides: Partial<RelayerConfigInput> & { clock?: () => number; signal?: AbortSignal } = {},
+  ): { done: Promise<Run>; entries: LogEntry[]; waitFor: (message: string) => Promise<LogEntry> } {
+    const entries: LogEntry[] = [];
+    const waiters: Array<{ message: string; resolve: (entry: LogEntry) => void }> = [];
+    const logger = createLogger({
+      json: true,
+      write: () => {},
+      onEntry: (entry) => {
+        if (process.env.DEBUG_RELAYER !== undefined) console.log(JSON.stringify(entry, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+        entries.push(entry);
+        for (const waiter of waiters.filter((w) => w.message === entry.message)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(entry);
+        }
+      },
+    });
+    const { clock, signal, ...settings } = overrides;
+    const stop = new AbortController();
+    signal?.addEventListener("abort", () => stop.abort(), { once: true });
+    const config = makeRelayerConfig({
+      network: "hardhat",
+      input: "-",
+      journalPath: path.join(dir, "journal.sqlite"),
+      rejectsPath: path.join(dir, "rejects.ndjson"),
+      batchSize: 10,
+      maxWaitMs: 50,
+      pollIntervalMs: 20,
+      stuckAfterMs: 60_000,
+      ...settings,
+    });
+    const done = (async () => {
+      const summary = await runRelayer({
+        config,
+        provider,
+        gasSigner: gasWallet,
+        oracleSigners: new Map(world.gantries.map((g) => [g.id, g.oracle])),
+        contracts: {
+          chainId: world.chainId,
+          registry: await world.registry.getAddress(),
+          escrow: await world.escrow.getAddress(),
+        },
+        // A file named in the settings is read (and followed) as the CLI would; otherwise the readings stream in.
+        input: settings.input === undefined ? { kind: "stream", stream: Readable.from([ndjson(readings)]) } : undefined,
+        logger,
+        clock,
+        signal: stop.signal,
+      });
+      return { summary, entries };
+    })();
+    running.push({ stop, done });
+    const waitFor = (message: string) => {
+      const seen = entries.find((entry) => entry.message === message);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<LogEntry>((resolve) => waiters.push({ message, resolve }));
+    };
+    return { done, entries, waitFor };
+  }
+
+  async function expectExactlySettled(world: TollWorld, readings: readonly Reading[]) {
+    const charges = await chainCharges(world);
+    for (const reading of readings) {
+      expect(await world.escrow.isScanSettled(reading.gantry, reading.seq)).to.equal(true);
+      expect(charges.chargesPerScan.get(`${reading.gantry}/${reading.seq}`) ?? 0).to.be.at.most(1);
+    }
+    const expected = expectedFees(world, readings);
+    const actual = new Map([...charges.feesPerVehicle].filter(([, fee]) => fee > 0n));
+    expect(actual).to.deep.equal(expected);
+  }
+
+  it("settles a stream of readings and reports what it did", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = validReadings(world, 45);
+    const { summary } = await start(world, gasWallet, readings).done;
+    expect(summary).to.include({
+      accepted: 45,
+      rejected: 0,
+      batchesFailed: 0,
+      scansConfirmed: 45,
+      stoppedBy: "end-of-input",
+    });
+    expect(summary.batchesConfirmed).to.equal(summary.batchesSent);
+    expect(summary.gasUsed > 0n).to.equal(true);
+    expect(summary.unfinished).to.deep.equal({ readings: 0, batches: 0 });
+    await expectExactlySettled(world, readings);
+  });
+
+  it("replaces a transaction stuck in the mempool with a higher fee", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 4);
+    await connection.provider.request({ method: "evm_setAutomine", params: [false] });
+    {
+      const run = start(world, gasWallet, readings, { batchSize: 4, maxWaitMs: 60_000, stuckAfterMs: 200, maxInFlight: 1 });
+      await run.waitFor("stuck transaction replaced");
+      await connection.provider.request({ method: "evm_mine", params: [] });
+      const { summary, entries } = await run.done;
+      expect(summary.txReplaced).to.be.at.least(1);
+      expect(summary.batchesConfirmed).to.equal(1);
+      const sent = entries.find((entry) => entry.message === "batch sent");
+      const confirmed = entries.find((entry) => entry.message === "batch confirmed");
+      // The transaction mined is a replacement, on the same nonce, paying more.
+      expect(confirmed?.tx).not.to.equal(sent?.tx);
+      const original = await provider.getTransaction(String(sent?.tx));
+      const mined = await provider.getTransaction(String(confirmed?.tx));
+      expect(original).to.equal(null);
+      expect(mined?.nonce).to.equal(sent?.nonce);
+      const journal = Journal.open(path.join(dir, "journal.sqlite"), { chainId: world.chainId, escrow: await world.escrow.getAddress() });
+      const txs = journal.transactionsOf(1);
+      journal.close();
+      const first = Transaction.from(txs[0].raw);
+      expect((mined?.maxFeePerGas ?? 0n) > (first.maxFeePerGas ?? 0n)).to.equal(true);
+      await expectExactlySettled(world, readings);
+    }
+  });
+
+  it("waits while the escrow is paused and settles once it is not", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 6);
+    await (await world.escrow.pause()).wait();
+    const run = start(world, gasWallet, readings, { batchSize: 6, maxWaitMs: 60_000, pollIntervalMs: 10 });
+    await run.waitFor("escrow paused; batch waits");
+    expect(await world.escrow.isScanSettled(readings[0].gantry, readings[0].seq)).to.equal(false);
+    await (await world.escrow.unpause()).wait();
+    const { summary } = await run.done;
+    expect(summary).to.include({ batchesFailed: 0, scansConfirmed: 6 });
+    await expectExactlySettled(world, readings);
+  });
+
+  it("sends scans the chain found to be from the future again once their time has come", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const latest = await provider.getBlock("latest");
+    const chainNow = Math.max((latest?.timestamp ?? 0) + 1, Math.floor(Date.now() / 1000));
+    // The relayer's first transaction is mined at chainNow, a few seconds before the readings' times...
+    await networkHelpers.time.setNextBlockTimestamp(chainNow);
+    const readings = gantryReadings(world, 3).map((reading, index) => ({ ...reading, time: chainNow + 2 + index }));
+    // ...while the relayer's own clock runs ahead: it sees nothing wrong with them.
+    const clock = () => Math.floor(Date.now() / 1000) + 30;
+    const { summary, entries } = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, clock }).done;
+    expect(entries.some((entry) => entry.message.startsWith("scans ahead of the chain's clock"))).to.equal(true);
+    expect(summary.batchesConfirmed).to.be.at.least(2);
+    expect(summary.scansConfirmed).to.equal(3);
+    await expectExactlySettled(world, readings);
+  });
+
+  it("simulates without sending or journaling in a dry run", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = validReadings(world, 12);
+    const { summary } = await start(world, gasWallet, readings, { dryRun: true, batchSize: 5, maxWaitMs: 60_000 }).done;
+    expect(summary).to.include({ accepted: 12, batchesSimulated: 3, batchesSent: 0, scansConfirmed: 0 });
+    expect(await world.escrow.isScanSettled(readings[0].gantry, readings[0].seq)).to.equal(false);
+    const journalExists = await import("node:fs").then((fs) => fs.existsSync(path.join(dir, "journal.sqlite")));
+    expect(journalExists).to.equal(false);
+  });
+
+  it("stops reading on its signal and leaves the rest journaled for the next run", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = validReadings(world, 30);
+    const file = path.join(dir, "readings.ndjson");
+    await writeFile(file, ndjson(readings.slice(0, 10)));
+    const stop = new AbortController();
+    const first = start(world, gasWallet, [], { input: file, follow: true, batchSize: 5, signal: stop.signal });
+    await first.waitFor("batch confirmed");
+    stop.abort();
+    const { summary } = await first.done;
+    expect(summary.stoppedBy).to.equal("signal");
+    await writeFile(file, ndjson(readings));
+    const { summary: second } = await start(world, gasWallet, [], { input: file, batchSize: 5 }).done;
+    expect(second.accepted + second.replayed).to.equal(30);
+    await expectExactlySettled(world, readings);
+  });
+});
