@@ -158,7 +158,7 @@ function sum(values: readonly number[]): number {
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface ScanBatchInput {
-  /** The batch's scan records exactly as sent: 16 bytes each, [vehicleId uint48 | timestamp uint40 | sequence uint40]. */
+  /** The scan records exactly as sent: 16 bytes each, [vehicleId uint48 | timestamp uint40 | sequence uint40]. */
   readonly scans: string;
   /** How many different vehicles the batch charges. */
   readonly distinctVehicles: number;
@@ -223,8 +223,13 @@ export function scanMarginalFloor(records: readonly string[]): Floor {
     nonZeroBytes += count.nonZeroBytes;
   }
   const calldata = (zeroBytes * GAS.CALLDATA_ZERO_BYTE + nonZeroBytes * GAS.CALLDATA_NONZERO_BYTE) / records.length;
-  const item = (what: string, gasEach: number, kind: FloorItem["kind"] = "execution"): FloorItem =>
-    ({ what, count: 1, gasEach, gas: gasEach, kind });
+  const item = (what: string, gasEach: number, kind: FloorItem["kind"] = "execution"): FloorItem => ({
+    what,
+    count: 1,
+    gasEach,
+    gas: gasEach,
+    kind,
+  });
   const items = [
     item("scan record calldata (average)", calldata, "calldata"),
     item("keccak over the record: half a word", (GAS.KECCAK_WORD * SCAN_RECORD_BYTES) / 32),
@@ -290,8 +295,11 @@ export function registerFloor(input: RegisterInput): Floor {
     .add("plate -> vehicle: new slot", 1, COLD_CREATE)
     .add("VIN commitment -> vehicle: new slot", 1, COLD_CREATE)
     .add("vehicle id counter: slot update", 1, COLD_UPDATE)
-    .add(input.newOwner ? "owner's passport count: new slot" : "owner's passport count: slot update", 1,
-      input.newOwner ? COLD_CREATE : COLD_UPDATE)
+    .add(
+      input.newOwner ? "owner's passport count: new slot" : "owner's passport count: slot update",
+      1,
+      input.newOwner ? COLD_CREATE : COLD_UPDATE,
+    )
     .add("ERC-721 Transfer: LOG4, no data", 1, logGas(4, 0))
     .build();
 }

@@ -45,7 +45,14 @@ export async function measurePeers(ethers: HardhatEthers, world: RegistryWorld, 
   const operator = fleet.operators[0];
   const gantry = fleet.gantries[0];
   if (operator === undefined || gantry === undefined) throw new Error("the fleet has no operator or gantry");
-  const tariff = [0, 1, 2, 3, 4, 5].map((c) => gantry.tariff[c] ?? 0n) as [bigint, bigint, bigint, bigint, bigint, bigint];
+  const tariff = [0, 1, 2, 3, 4, 5].map((c) => gantry.tariff[c] ?? 0n) as [
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+  ];
   await naive.registerGantry(NAIVE_GANTRY, operator.oracle, operator.payout, tariff);
   await erc20.connect(holder).approve(await naive.getAddress(), MaxUint256);
   const [first, second] = tollPayingVehicleIds(fleet);

@@ -48,25 +48,28 @@ export interface EvaluatedRow extends Row {
   readonly floorRatio: number | null;
   readonly peerFactor: number | null;
   readonly status: Status;
+  /** The bounds of the target that were missed, e.g. "x floor", "peer". */
+  readonly missed: readonly string[];
 }
 
 export function evaluate(row: Row): EvaluatedRow {
   const floorValue = row.floor === null ? null : row.floor.perUnit;
   const floorRatio = row.measured === null || floorValue === null ? null : row.measured / floorValue;
   const peerFactor = row.measured === null || row.peer === null ? null : row.peer.value / row.measured;
-  return { ...row, floorValue, floorRatio, peerFactor, status: statusOf(row, floorRatio, peerFactor) };
+  const missed = missedBounds(row, floorRatio, peerFactor);
+  const status: Status = row.measured === null ? "n/a" : row.target === null ? "" : missed.length > 0 ? "MISS" : "PASS";
+  return { ...row, floorValue, floorRatio, peerFactor, status, missed };
 }
 
-function statusOf(row: Row, floorRatio: number | null, peerFactor: number | null): Status {
-  if (row.target === null) return row.measured === null ? "n/a" : "";
-  if (row.measured === null) return "n/a";
+/** Which bounds of the row's target its measurement misses (none without a target or a measurement). */
+function missedBounds(row: Row, floorRatio: number | null, peerFactor: number | null): string[] {
+  if (row.target === null || row.measured === null) return [];
   const { maxFloorRatio, minPeerFactor, max } = row.target;
-  const misses = [
-    maxFloorRatio !== undefined && (floorRatio === null || floorRatio > maxFloorRatio),
-    minPeerFactor !== undefined && (peerFactor === null || peerFactor < minPeerFactor),
-    max !== undefined && row.measured > max,
-  ];
-  return misses.some(Boolean) ? "MISS" : "PASS";
+  const missed: string[] = [];
+  if (maxFloorRatio !== undefined && (floorRatio === null || floorRatio > maxFloorRatio)) missed.push("x floor");
+  if (minPeerFactor !== undefined && (peerFactor === null || peerFactor < minPeerFactor)) missed.push("vs peer");
+  if (max !== undefined && row.measured > max) missed.push("max");
+  return missed;
 }
 
 export function targetText(target: Target | null, peerName: string | undefined): string {
@@ -106,7 +109,7 @@ function cells(row: EvaluatedRow): string[] {
     row.peer === null ? "" : formatNumber(row.peer.value),
     row.peerFactor === null ? "" : `${row.peerFactor.toFixed(1)}x`,
     targetText(row.target, row.peer?.name),
-    row.status,
+    row.missed.length === 0 ? row.status : `${row.status} (${row.missed.join(", ")})`,
     row.note ?? "",
   ];
 }
@@ -122,7 +125,8 @@ export function renderText(rows: readonly EvaluatedRow[]): string {
   const table = [HEADERS, ...rows.map(cells)];
   const widths = HEADERS.map((_, c) => Math.max(...table.map((r) => (r[c] ?? "").length)));
   const line = (r: readonly string[]): string =>
-    r.map((cell, c) => (NUMERIC_COLUMNS.has(c) ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+    r
+      .map((cell, c) => (NUMERIC_COLUMNS.has(c) ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join("  ")
       .trimEnd();
   const out: string[] = [line(HEADERS), widths.map((w) => "-".repeat(w)).join("  ")];
@@ -171,7 +175,13 @@ export async function writeResults(dir: string, file: ResultFile): Promise<strin
     totalMemoryMB: Math.round(os.totalmem() / 2 ** 20),
     hardfork: "osaka",
   };
-  const json = { title: file.title, generatedAt: new Date().toISOString(), environment, notes: file.notes, rows: file.rows };
+  const json = {
+    title: file.title,
+    generatedAt: new Date().toISOString(),
+    environment,
+    notes: file.notes,
+    rows: file.rows,
+  };
   const jsonPath = path.join(dir, `${file.name}.json`);
   const mdPath = path.join(dir, `${file.name}.md`);
   await writeFile(jsonPath, JSON.stringify(json, null, 2) + "\n");

@@ -62,7 +62,12 @@ contract NaiveToll is Ownable, EIP712 {
 
     /// @notice A scan was charged, as TollEscrow's event of the same name.
     event ScanCharged(
-        uint256 indexed vehicleId, uint32 indexed gantryId, uint64 sequence, uint64 timestamp, uint256 paid, uint256 unpaid
+        uint256 indexed vehicleId,
+        uint32 indexed gantryId,
+        uint64 sequence,
+        uint64 timestamp,
+        uint256 paid,
+        uint256 unpaid
     );
 
     /// @notice A scan of a stolen vehicle.
