@@ -4,6 +4,8 @@ import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-et
 import dotenv from "dotenv";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { adminTasks } from "./tasks/index.js";
+
 // .env is optional: configVariable() falls back to the keystore, then to the environment.
 dotenv.config({ quiet: true });
 
@@ -12,19 +14,24 @@ const require = createRequire(import.meta.url);
 // The solc npm package ships the compiler as JavaScript; pinning it exactly means builds never download a compiler.
 const SOLC_VERSION = "0.8.37";
 
-// TollEscrow sits close to the 24,576-byte code limit at 10,000 optimizer runs; its hot path is hand-written
-// assembly that the runs setting barely touches, so it is built for size instead. (Overrides need the `compilers`
-// form of a profile.)
+// TollEscrow sits at the 24,576-byte code limit at 10,000 optimizer runs; its hot path is hand-written assembly
+// that the runs setting barely touches, so it (and the test files that deploy it) are built for size instead.
+// (Overrides need the `compilers` form of a profile.)
+const SIZE_OPTIMIZED = {
+  version: SOLC_VERSION,
+  path: require.resolve("solc/soljson.js"),
+  settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "osaka" },
+};
 const TOLL_ESCROW_OVERRIDE = {
-  "contracts/toll/TollEscrow.sol": {
-    version: SOLC_VERSION,
-    path: require.resolve("solc/soljson.js"),
-    settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "osaka" },
-  },
+  "contracts/toll/TollEscrow.sol": SIZE_OPTIMIZED,
+  "test/toll/TollEscrow.t.sol": SIZE_OPTIMIZED,
+  "test/toll/TollEscrowInvariant.t.sol": SIZE_OPTIMIZED,
+  "test/toll/TollEscrowSetup.sol": SIZE_OPTIMIZED,
 };
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: adminTasks,
   solidity: {
     profiles: {
       default: {
@@ -65,7 +72,8 @@ export default defineConfig({
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      // LOCALHOST_RPC_URL points it at a node on another port (the admin CLI test starts one on a free port).
+      url: configVariable("LOCALHOST_RPC_URL", { default: "http://127.0.0.1:8545" }),
     },
     sepolia: {
       type: "http",
@@ -89,6 +97,10 @@ export default defineConfig({
         },
       },
     },
+  },
+  // Read only when `hardhat verify` or `ignition verify` runs: nothing else needs an explorer key.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
   typechain: {
     outDir: "typechain-types",

@@ -1,25 +1,30 @@
 /**
  * The oracle relayer's command line: `npm run oracle -- --network <name> --input <file|-> [options]` (`--help`).
- * Parses the settings, resolves keys through Hardhat's configuration variables, reads the deployment manifest,
- * then hands everything to `runRelayer`. SIGINT/SIGTERM stop it gracefully; a second signal exits at once (the
+ * Parses the settings, resolves keys (environment, then Hardhat's keystore), reads the deployment manifest, finds
+ * the RPC endpoint (`--rpc-url`, else the Hardhat network's URL), then hands everything to `runRelayer`. Hardhat
+ * itself is loaded only when something needs it. SIGINT/SIGTERM stop it gracefully; a second signal exits at once (the
  * journal is consistent at every instant, so that loses nothing).
  *
  * Exit codes: 0 done, 1 fatal error, 2 bad settings, 3 done but some batches failed (they are retried on restart).
  */
-import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import { existsSync } from "node:fs";
+
+import dotenv from "dotenv";
 
 import { errorMessage } from "./lib/relayer/async.js";
 import { ConfigError, parseCliArgs, USAGE, type RelayerConfig } from "./lib/relayer/config.js";
 import { loadRelayerKeys } from "./lib/relayer/keys.js";
 import { createLogger, type Logger } from "./lib/relayer/logger.js";
-import { readManifest, relayerContracts } from "./lib/relayer/manifest.js";
 import {
+  cliSecretResolver,
   createProvider,
-  hardhatSecretResolver,
+  lazyHardhat,
+  networkFirstAccount,
   resolveGasSigner,
-  resolveNetwork,
+  resolveRpcUrl,
 } from "./lib/relayer/network.js";
-import { runRelayer, type RelayerSummary } from "./lib/relayer/relayer.js";
+import type { RelayerContracts, RelayerSummary } from "./lib/relayer/relayer.js";
+import { loadManifest, ManifestError } from "./lib/manifest.js";
 
 const EXIT_FATAL = 1;
 const EXIT_USAGE = 2;
@@ -34,19 +39,33 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  if (config.input !== "-" && !existsSync(config.input)) throw new ConfigError("--input", `no file ${config.input}`);
+  // As hardhat.config.ts does: a .env file fills the environment (never overriding it).
+  dotenv.config({ quiet: true });
   const logger = createLogger({ json: config.json });
   const stop = new AbortController();
   onSignals(stop, logger);
-  const hre: HardhatRuntimeEnvironment = (await import("hardhat")).default;
-  const network = await resolveNetwork(hre, config.network, config.rpcUrl);
-  const keys = await loadRelayerKeys(hardhatSecretResolver(hre));
-  const manifest = await readManifest(config.manifestPath);
-  const contracts = relayerContracts(config.manifestPath, manifest);
-  const provider = createProvider(network.url, contracts.chainId, config.pollIntervalMs);
+  const hardhat = lazyHardhat();
+  const keys = await loadRelayerKeys(cliSecretResolver(process.env, hardhat));
+  const contracts = await relayerContracts(config.manifestPath);
+  const url = await resolveRpcUrl(hardhat, config.network, config.rpcUrl);
+  const provider = createProvider(url, contracts.chainId, config.pollIntervalMs);
   try {
-    const gasSigner = await resolveGasSigner(keys.gasSigner, network, contracts.chainId, async () =>
-      provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
+    const gasSigner = await resolveGasSigner(
+      keys.gasSigner,
+      async () => networkFirstAccount(hardhat, config.network),
+      contracts.chainId,
+      async () =>
+        provider
+          .send("eth_accounts", [])
+          .then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
     );
+    // Loaded here rather than at the top: it needs the contracts' generated types, missing before the first build.
+    const { runRelayer } = await import("./lib/relayer/relayer.js").catch((error: unknown) => {
+      throw /typechain-types/.test(String(error))
+        ? new Error("run `npm run build` first (contract types missing)")
+        : error;
+    });
     const summary = await runRelayer({
       config,
       provider,
@@ -59,6 +78,21 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCode(summary, config);
   } finally {
     provider.destroy();
+  }
+}
+
+/** The chain and addresses the relayer needs, from the deployment manifest. */
+async function relayerContracts(file: string): Promise<RelayerContracts> {
+  try {
+    const manifest = await loadManifest(file);
+    return {
+      chainId: BigInt(manifest.chainId),
+      registry: manifest.contracts.VehicleRegistry.address,
+      escrow: manifest.contracts.TollEscrow.address,
+    };
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError("--manifest", error.message);
+    throw error;
   }
 }
 

@@ -20,10 +20,11 @@ import {IVehicleRegistry} from "./IVehicleRegistry.sol";
 ///   ScanBatch(uint32 gantryId,bytes scans)
 /// in the domain { name: "platechain TollEscrow", version: "1", chainId, verifyingContract: this escrow }.
 ///
-/// Batch commitment (what disputes prove against): every scan the batch charged contributes one 32-byte leaf
-///   [ scan record (16 bytes, as submitted) | fee uint128 ]
-/// in the order the scans appear in the batch, and the commitment is keccak256 of the leaves' tight concatenation.
-/// Scans that were skipped contribute nothing. Zero-fee charges (emergency vehicles) are leaves too.
+/// Batch commitment (what disputes prove against): every scan the batch charged contributes one 22-byte leaf
+///   [ scan record (16 bytes, as submitted) | fee uint48 ]
+/// in the order the scans appear in the batch; {BatchSettled} carries the leaves' tight concatenation and the batch
+/// record stores its keccak256. Skipped scans contribute nothing; zero-fee charges (emergency vehicles) are leaves.
+/// Per scan the contract emits nothing else on the common path: only exceptions have events of their own.
 ///
 /// Money rules in one place:
 /// - A vehicle's balance belongs to the vehicle, not to whoever paid it in: it moves with the passport on a sale,
@@ -108,7 +109,9 @@ interface ITollEscrow {
     /// @notice A scan was charged more than the vehicle's balance held: `paid` emptied the balance and `unpaid`
     /// became arrears owed to `batchId`. (Fully paid charges emit no event of their own: they are the leaves of
     /// {BatchSettled}.)
-    event ArrearsIncurred(uint256 indexed vehicleId, uint256 indexed batchId, uint64 sequence, uint256 paid, uint256 unpaid);
+    event ArrearsIncurred(
+        uint256 indexed vehicleId, uint256 indexed batchId, uint64 sequence, uint256 paid, uint256 unpaid
+    );
 
     /// @notice A scan was not charged, for `reason`; the rest of its batch settled.
     event ScanSkipped(uint32 indexed gantryId, uint64 sequence, uint256 vehicleId, SkipReason reason);
@@ -116,13 +119,18 @@ interface ITollEscrow {
     /// @notice A scan of a vehicle flagged stolen: the traffic authority's tools watch for this.
     event StolenVehicleSighted(uint256 indexed vehicleId, uint32 indexed gantryId, uint64 timestamp);
 
-    /// @notice A batch was settled. `leaves` holds one 32-byte leaf per charged scan, in batch order:
-    /// [ vehicleId uint48 | timestamp uint40 | sequence uint40 | fee uint128 ], and `commitment` is their keccak256.
+    /// @notice A batch was settled. `leaves` holds one 22-byte leaf per charged scan, in batch order:
+    /// [ vehicleId uint48 | timestamp uint40 | sequence uint40 | fee uint48 ], and `commitment` is their keccak256.
     /// `held` is the revenue the batch holds for the operator (the part of the fees the balances covered).
     /// `batchId` is 0 when nothing was charged (every scan skipped): then no batch record exists, `leaves` is empty
     /// and `commitment` zero.
     event BatchSettled(
-        uint256 indexed batchId, uint32 indexed gantryId, bytes32 commitment, uint256 skipped, uint256 held, bytes leaves
+        uint256 indexed batchId,
+        uint32 indexed gantryId,
+        bytes32 commitment,
+        uint256 skipped,
+        uint256 held,
+        bytes leaves
     );
 
     /// @notice A gantry was registered with its payee and first oracle keys.
@@ -167,7 +175,12 @@ interface ITollEscrow {
     /// @notice The arbiter resolved a dispute. If upheld, `forgiven` came off the arrears the scan left and
     /// `refunded` went back to the vehicle out of the batch's held revenue (`forgiven + refunded` is the fee).
     event DisputeResolved(
-        uint256 indexed batchId, uint256 leafIndex, uint256 indexed vehicleId, bool upheld, uint256 forgiven, uint256 refunded
+        uint256 indexed batchId,
+        uint256 leafIndex,
+        uint256 indexed vehicleId,
+        bool upheld,
+        uint256 forgiven,
+        uint256 refunded
     );
 
     /// @notice Scans, releases and claims are paused until `until` (or an earlier {Unpaused}).
@@ -344,8 +357,8 @@ interface ITollEscrow {
     function deposit(uint256 vehicleId, uint256 amount) external;
 
     /// @notice {deposit} in one transaction with an EIP-2612 permit signed by the caller.
-    /// @dev A permit that fails (for example because someone front-ran it onto the chain) is ignored; the transfer
-    /// then succeeds if the allowance is in place anyway.
+    /// @dev The permit is used only if the allowance is short, so a permit someone front-ran onto the chain does not
+    /// make the deposit fail.
     /// Requirements: as {deposit}. Emits a {Deposited} event.
     function depositWithPermit(uint256 vehicleId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external;

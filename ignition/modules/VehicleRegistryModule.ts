@@ -9,7 +9,7 @@ const DEFAULT_ADMIN_DELAY_SECONDS = 3n * 24n * 60n * 60n;
  */
 export default buildModule("VehicleRegistryModule", (m) => {
   const deployer = m.getAccount(0);
-  const adminDelay = m.getParameter("adminDelay", DEFAULT_ADMIN_DELAY_SECONDS);
+  const adminDelay = m.getParameter<bigint>("adminDelay", DEFAULT_ADMIN_DELAY_SECONDS);
   const registry = m.contract("VehicleRegistry", [adminDelay, deployer]);
   return { registry };
 });

@@ -159,12 +159,19 @@ export function batchCommitment(charged: readonly ChargedScan[]): string {
 }
 
 /** The EIP-712 digest an oracle key signs for a batch; equals the escrow's `scanBatchDigest(gantryId, scans)`. */
-export function scanBatchDigest(escrowAddress: string, chainId: bigint, gantryId: bigint | number, scansHex: string): string {
-  return TypedDataEncoder.hash(scanBatchDomain(escrowAddress, chainId), SCAN_BATCH_TYPES, { gantryId, scans: scansHex });
+export function scanBatchDigest(
+  escrowAddress: string,
+  chainId: bigint,
+  gantryId: bigint | number,
+  scansHex: string,
+): string {
+  const domain = scanBatchDomain(escrowAddress, chainId);
+  return TypedDataEncoder.hash(domain, SCAN_BATCH_TYPES, { gantryId, scans: scansHex });
 }
 
 const BATCH_SETTLED = new Interface([
-  "event BatchSettled(uint256 indexed batchId, uint32 indexed gantryId, bytes32 commitment, uint256 skipped, uint256 held, bytes leaves)",
+  "event BatchSettled(uint256 indexed batchId, uint32 indexed gantryId, bytes32 commitment, uint256 skipped, " +
+    "uint256 held, bytes leaves)",
 ]);
 
 /** What one settled batch charged, as its BatchSettled event tells it. */

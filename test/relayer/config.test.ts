@@ -67,6 +67,7 @@ describe("relayer config", function () {
         "--poll-ms=50",
         "--progress-ms=1000",
         "--max-fee-gwei=1.5",
+        "--max-gas-per-tx=3000000",
       ]);
       expect(config).to.include({
         network: "sepolia",
@@ -86,6 +87,7 @@ describe("relayer config", function () {
         stuckAfterMs: 2000,
         pollIntervalMs: 50,
         progressIntervalMs: 1000,
+        maxGasPerTx: 3_000_000,
       });
       expect(config.maxFeePerGas).to.equal(1_500_000_000n);
     });
@@ -117,6 +119,7 @@ describe("relayer config", function () {
         [[...base, "--rpc-url", "ftp://example.org"], "--rpc-url"],
         [[...base, "--max-fee-gwei", "abc"], "--max-fee-gwei"],
         [[...base, "--max-fee-gwei", "0"], "--max-fee-gwei"],
+        [[...base, "--max-gas-per-tx", "20000000"], "--max-gas-per-tx"],
         [[...base, "--bogus"], "--bogus"],
         [["--network", "localhost", "--input", "-", "--follow"], "--follow"],
       ];
@@ -181,7 +184,10 @@ describe("relayer config", function () {
       await expectKeyError({ ORACLE_KEYS: `7${KEY_A}` }, "ORACLE_KEYS entry 1");
       await expectKeyError({ ORACLE_KEYS: `7:${KEY_A},7:${KEY_B}` }, "ORACLE_KEYS entry 2");
       await expectKeyError({ ORACLE_KEYS: `4294967296:${KEY_A}` }, "ORACLE_KEYS entry 1");
-      const zero = await expectKeyError({ RELAYER_PRIVATE_KEY: "0x" + "00".repeat(32), ORACLE_KEYS: `1:${KEY_A}` }, "RELAYER_PRIVATE_KEY");
+      const zero = await expectKeyError(
+        { RELAYER_PRIVATE_KEY: "0x" + "00".repeat(32), ORACLE_KEYS: `1:${KEY_A}` },
+        "RELAYER_PRIVATE_KEY",
+      );
       expect(zero.message).not.to.contain("00".repeat(32));
     });
 

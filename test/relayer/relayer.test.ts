@@ -73,7 +73,11 @@ describe("runRelayer (in-process)", function () {
     world: TollWorld,
     gasWallet: Wallet,
     readings: readonly Reading[],
-    overrides: Partial<RelayerConfigInput> & { clock?: () => number; signal?: AbortSignal } = {},
+    overrides: Partial<RelayerConfigInput> & {
+      clock?: () => number;
+      signal?: AbortSignal;
+      oracleSigners?: ReadonlyMap<number, Wallet>;
+    } = {},
   ): { done: Promise<Run>; entries: LogEntry[]; waitFor: (message: string) => Promise<LogEntry> } {
     const entries: LogEntry[] = [];
     const waiters: Array<{ message: string; resolve: (entry: LogEntry) => void }> = [];
@@ -81,7 +85,6 @@ describe("runRelayer (in-process)", function () {
       json: true,
       write: () => {},
       onEntry: (entry) => {
-        if (process.env.DEBUG_RELAYER !== undefined) console.log(JSON.stringify(entry, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
         entries.push(entry);
         for (const waiter of waiters.filter((w) => w.message === entry.message)) {
           waiters.splice(waiters.indexOf(waiter), 1);
@@ -89,7 +92,7 @@ describe("runRelayer (in-process)", function () {
         }
       },
     });
-    const { clock, signal, ...settings } = overrides;
+    const { clock, signal, oracleSigners, ...settings } = overrides;
     const stop = new AbortController();
     signal?.addEventListener("abort", () => stop.abort(), { once: true });
     const config = makeRelayerConfig({
@@ -108,7 +111,7 @@ describe("runRelayer (in-process)", function () {
         config,
         provider,
         gasSigner: gasWallet,
-        oracleSigners: new Map(world.gantries.map((g) => [g.id, g.oracle])),
+        oracleSigners: oracleSigners ?? new Map(world.gantries.map((g) => [g.id, g.oracle])),
         contracts: {
           chainId: world.chainId,
           registry: await world.registry.getAddress(),
@@ -164,7 +167,12 @@ describe("runRelayer (in-process)", function () {
     const readings = gantryReadings(world, 4);
     await connection.provider.request({ method: "evm_setAutomine", params: [false] });
     {
-      const run = start(world, gasWallet, readings, { batchSize: 4, maxWaitMs: 60_000, stuckAfterMs: 200, maxInFlight: 1 });
+      const run = start(world, gasWallet, readings, {
+        batchSize: 4,
+        maxWaitMs: 60_000,
+        stuckAfterMs: 200,
+        maxInFlight: 1,
+      });
       await run.waitFor("stuck transaction replaced");
       await connection.provider.request({ method: "evm_mine", params: [] });
       const { summary, entries } = await run.done;
@@ -178,7 +186,10 @@ describe("runRelayer (in-process)", function () {
       const mined = await provider.getTransaction(String(confirmed?.tx));
       expect(original).to.equal(null);
       expect(mined?.nonce).to.equal(sent?.nonce);
-      const journal = Journal.open(path.join(dir, "journal.sqlite"), { chainId: world.chainId, escrow: await world.escrow.getAddress() });
+      const journal = Journal.open(path.join(dir, "journal.sqlite"), {
+        chainId: world.chainId,
+        escrow: await world.escrow.getAddress(),
+      });
       const txs = journal.transactionsOf(1);
       journal.close();
       const first = Transaction.from(txs[0].raw);
@@ -209,10 +220,49 @@ describe("runRelayer (in-process)", function () {
     const readings = gantryReadings(world, 3).map((reading, index) => ({ ...reading, time: chainNow + 2 + index }));
     // ...while the relayer's own clock runs ahead: it sees nothing wrong with them.
     const clock = () => Math.floor(Date.now() / 1000) + 30;
-    const { summary, entries } = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, clock }).done;
+    const { summary, entries } = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, clock })
+      .done;
     expect(entries.some((entry) => entry.message.startsWith("scans ahead of the chain's clock"))).to.equal(true);
     expect(summary.batchesConfirmed).to.be.at.least(2);
     expect(summary.scansConfirmed).to.equal(3);
+    await expectExactlySettled(world, readings);
+  });
+
+  it("fails a batch the escrow refuses, naming the revert, and retries it on the next start", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 3);
+    const gantry = world.gantries[0];
+    const unknownKey = new Wallet(Wallet.createRandom().privateKey);
+    const keys = new Map([[gantry.id, unknownKey]]);
+    const settings = { batchSize: 3, maxWaitMs: 60_000, oracleSigners: keys };
+    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    expect(entries.some((entry) => entry.message.startsWith("the escrow does not accept"))).to.equal(true);
+    expect(summary).to.include({ accepted: 3, batchesFailed: 1, batchesSent: 0, scansConfirmed: 0 });
+    const failure = entries.find((entry) => entry.message.startsWith("batch failed"));
+    expect(String(failure?.reason)).to.match(/^simulation reverted: TollEscrowInvalidSignature\(7, 0x/);
+    expect(summary.unfinished).to.deep.equal({ readings: 0, batches: 1 });
+
+    // The operator authorizes the key; the next start sends the failed batch again.
+    await (await world.escrow.setOracleKey(gantry.id, unknownKey.address, true)).wait();
+    const { summary: retried } = await start(world, gasWallet, readings, settings).done;
+    expect(retried).to.include({ replayed: 3, batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 3 });
+    await expectExactlySettled(world, readings);
+  });
+
+  it("splits a batch whose gas would pass the per-transaction cap, and settles every part", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 8);
+    // A cap a batch of eight cannot meet (a lone scan costs about 110,000 gas, each further one 20,000 to 45,000).
+    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: 200_000 };
+    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).not.to.be.empty;
+    expect(summary).to.include({ batchesSealed: 1, batchesFailed: 0, scansConfirmed: 8 });
+    const confirmed = entries.filter((entry) => entry.message === "batch confirmed");
+    expect(confirmed.length).to.be.at.least(2);
+    for (const entry of confirmed) {
+      const tx = await provider.getTransaction(String(entry.tx));
+      expect(tx?.gasLimit).to.be.at.most(200_000n);
+    }
     await expectExactlySettled(world, readings);
   });
 

@@ -10,6 +10,7 @@ import path from "node:path";
 import { id, Wallet, type Provider, type Signer } from "ethers";
 
 import {
+  DrivingRecordLedger__factory,
   TestStablecoin__factory,
   TollEscrow__factory,
   VehicleRegistry__factory,
@@ -55,6 +56,8 @@ export interface TollWorld {
   readonly registry: VehicleRegistry;
   readonly token: TestStablecoin;
   readonly escrow: TollEscrow;
+  /** Deployed only because the shared manifest lists it. */
+  readonly ledgerAddress: string;
   readonly chainId: bigint;
   readonly deployBlock: number;
   readonly gantries: readonly WorldGantry[];
@@ -82,6 +85,12 @@ export async function deployTollWorld(
     MAX_SCAN_AGE,
   );
   await escrow.waitForDeployment();
+  const ledger = await new DrivingRecordLedger__factory(admin).deploy(
+    await registry.getAddress(),
+    ADMIN_DELAY,
+    adminAddress,
+  );
+  await ledger.waitForDeployment();
   await (await registry.grantRole(await registry.REGISTRAR_ROLE(), adminAddress)).wait();
   await (await registry.grantRole(await registry.REGULATOR_ROLE(), adminAddress)).wait();
   await (await escrow.grantRole(await escrow.TOLL_ADMIN_ROLE(), adminAddress)).wait();
@@ -100,7 +109,9 @@ export async function deployTollWorld(
   const worldVehicles: WorldVehicle[] = [];
   for (const [index, vehicle] of vehicles.entries()) {
     const plate = Wallet.createRandom().address;
-    await (await registry.registerVehicle(adminAddress, plate, id(`VIN-${index}-${plate}`), vehicle.vehicleClass)).wait();
+    await (
+      await registry.registerVehicle(adminAddress, plate, id(`VIN-${index}-${plate}`), vehicle.vehicleClass)
+    ).wait();
     const vehicleId = await registry.totalVehicles();
     if (vehicle.deposit > 0n) await (await escrow.deposit(vehicleId, vehicle.deposit)).wait();
     if (vehicle.status !== undefined && vehicle.status !== VehicleStatus.Active) {
@@ -115,7 +126,17 @@ export async function deployTollWorld(
   await (await registry.rotatePlate(await registry.totalVehicles(), Wallet.createRandom().address)).wait();
 
   const { chainId } = await (admin.provider as Provider).getNetwork();
-  return { registry, token, escrow, chainId, deployBlock, gantries: worldGantries, vehicles: worldVehicles, revokedPlate };
+  return {
+    registry,
+    token,
+    escrow,
+    ledgerAddress: await ledger.getAddress(),
+    chainId,
+    deployBlock,
+    gantries: worldGantries,
+    vehicles: worldVehicles,
+    revokedPlate,
+  };
 }
 
 /** Writes the deployment manifest the CLI reads. */
@@ -131,6 +152,7 @@ export async function writeManifest(world: TollWorld, file: string, network = "l
       VehicleRegistry: await entry(world.registry),
       TestStablecoin: await entry(world.token),
       TollEscrow: await entry(world.escrow),
+      DrivingRecordLedger: { address: world.ledgerAddress, blockNumber: world.deployBlock },
     },
   };
   await mkdir(path.dirname(file), { recursive: true });

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import type { Scan } from "../../scripts/lib/scans.js";
-import { VehicleStatus } from "../../scripts/lib/vehicle.js";
-import { deployEscrow, GANTRY, now, registerVehicle, submit, USD } from "./escrow.fixture.js";
+import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
+import { deployEscrow, FEES, GANTRY, now, registerVehicle, submit, USD } from "./escrow.fixture.js";
 import type { EscrowFixture } from "./escrow.fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -15,7 +15,7 @@ const TX_GAS_CAP = 16_777_216n;
 
 let maxScans = 0;
 
-/** MAX_SCANS_PER_BATCH car owners' vehicles, each with 100 USD of balance. */
+/** MAX_SCANS_PER_BATCH cars, each with 100 USD of balance, on a brand-new escrow: nothing settled yet. */
 async function fundedFleetFixture(): Promise<EscrowFixture & { vehicleIds: bigint[] }> {
   const f = await deployEscrow(ethers);
   maxScans = Number(await f.escrow.MAX_SCANS_PER_BATCH());
@@ -29,6 +29,16 @@ async function fundedFleetFixture(): Promise<EscrowFixture & { vehicleIds: bigin
     vehicleIds.push(vehicleId);
   }
   return { ...f, vehicleIds };
+}
+
+/**
+ * The same fleet on a gantry in service: its readings 0 to MAX_SCANS_PER_BATCH - 1 already settled, so the next
+ * batch continues its sequence numbers in a bitmap word that exists, as batches do day to day.
+ */
+async function gantryInServiceFixture(): Promise<EscrowFixture & { vehicleIds: bigint[] }> {
+  const f = await fundedFleetFixture();
+  await submit(f, GANTRY, consecutiveScans(f.vehicleIds, maxScans, await now(f), 0n));
+  return f;
 }
 
 /**
@@ -48,32 +58,40 @@ async function worstCaseFixture(): Promise<EscrowFixture & { vehicleIds: bigint[
   return { ...f, vehicleIds };
 }
 
-function consecutiveScans(vehicleIds: readonly bigint[], count: number, timestamp: bigint): Scan[] {
-  return vehicleIds.slice(0, count).map((vehicleId, i) => ({ vehicleId, timestamp, sequence: BigInt(i) }));
+function consecutiveScans(vehicleIds: readonly bigint[], count: number, timestamp: bigint, first: bigint): Scan[] {
+  return vehicleIds.slice(0, count).map((vehicleId, i) => ({ vehicleId, timestamp, sequence: first + BigInt(i) }));
 }
 
 describe("TollEscrow gas", function () {
   // Registering and funding a full batch's worth of vehicles takes a while on the in-process network.
   this.timeout(300_000);
 
-  describe("a batch of scans of distinct vehicles that have balances", function () {
-    for (const size of [1, 10, 100]) {
-      it(`settles ${size} scan(s) and reports the gas per scan`, async function () {
-        const f = await networkHelpers.loadFixture(fundedFleetFixture);
-        const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, size, await now(f)));
-        const perScan = receipt.gasUsed / BigInt(size);
-        console.log(`      gas: ${size} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
-        expect(await f.escrow.isScanSettled(GANTRY, BigInt(size - 1))).to.equal(true);
-        if (size === 100) expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
-      });
-    }
+  describe("a batch of scans of distinct vehicles that already have balances", function () {
+    describe("on a gantry in service", function () {
+      for (const size of [1, 10, 100, 128]) {
+        it(`settles ${size} scan(s)${size >= 100 ? " within 10,000 gas per scan" : ""}`, async function () {
+          const f = await networkHelpers.loadFixture(gantryInServiceFixture);
+          const first = BigInt(maxScans);
+          const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, size, await now(f), first));
+          const perScan = receipt.gasUsed / BigInt(size);
+          console.log(`      gas, gantry in service: ${size} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
+          expect(await f.escrow.isScanSettled(GANTRY, first + BigInt(size - 1))).to.equal(true);
+          expect((await f.escrow.batch(2n)).held).to.equal(BigInt(size) * FEES[VehicleClass.Car]);
+          if (size >= 100) expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
+        });
+      }
+    });
 
-    it("settles MAX_SCANS_PER_BATCH scans under the target too", async function () {
-      const f = await networkHelpers.loadFixture(fundedFleetFixture);
-      const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, maxScans, await now(f)));
-      const perScan = receipt.gasUsed / BigInt(maxScans);
-      console.log(`      gas: ${maxScans} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
-      expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
+    describe("as the first batch a new escrow ever settles (a fresh bitmap word)", function () {
+      for (const size of [1, 10, 100, 128]) {
+        it(`settles ${size} scan(s)${size >= 100 ? " within 10,000 gas per scan" : ""}`, async function () {
+          const f = await networkHelpers.loadFixture(fundedFleetFixture);
+          const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, size, await now(f), 0n));
+          const perScan = receipt.gasUsed / BigInt(size);
+          console.log(`      gas, first batch ever: ${size} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
+          if (size >= 100) expect(perScan).to.be.at.most(GAS_PER_SCAN_TARGET);
+        });
+      }
     });
   });
 
@@ -88,7 +106,8 @@ describe("TollEscrow gas", function () {
         sequence: BigInt(i + 1) * 256n + 1_000_000n,
       }));
       const receipt = await submit(f, GANTRY, scans);
-      console.log(`      gas: worst case, ${maxScans} scans, ${receipt.gasUsed} total, ${receipt.gasUsed / BigInt(maxScans)} per scan`);
+      const perScan = receipt.gasUsed / BigInt(maxScans);
+      console.log(`      gas: worst case, ${maxScans} scans, ${receipt.gasUsed} total, ${perScan} per scan`);
       expect(await f.escrow.debtOf(f.vehicleIds[0], 1n)).to.equal(2n * USD);
       expect(receipt.gasUsed).to.be.below((TX_GAS_CAP * 3n) / 4n);
     });

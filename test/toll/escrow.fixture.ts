@@ -73,7 +73,9 @@ export async function deployEscrow(ethers: HardhatEthers): Promise<EscrowFixture
   const oracle = new Wallet(id("platechain test oracle of gantry 7"));
   const otherOracle = new Wallet(id("platechain test oracle of gantry 8"));
   await escrow.connect(tollAdmin).registerGantry(GANTRY, operator.address, [oracle.address], FEES);
-  await escrow.connect(tollAdmin).registerGantry(OTHER_GANTRY, otherOperator.address, [otherOracle.address], OTHER_FEES);
+  await escrow
+    .connect(tollAdmin)
+    .registerGantry(OTHER_GANTRY, otherOperator.address, [otherOracle.address], OTHER_FEES);
 
   const { chainId } = await ethers.provider.getNetwork();
   return {

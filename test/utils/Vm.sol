@@ -5,6 +5,12 @@ pragma solidity 0.8.37;
 /// @dev forge-std does not install from the npm registry in a working form, so we declare only what we call.
 /// Add a cheatcode here (with its exact forge-std signature) before using it.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
@@ -24,6 +30,8 @@ interface Vm {
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
     function snapshotValue(string calldata name, uint256 value) external;
     function chainId(uint256 newChainId) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice Base for platechain's Solidity tests: the cheatcode handle and small assertion helpers that revert with

@@ -33,6 +33,8 @@ export interface Operator {
   /** The oracle key that signs its gantries' scan batches. */
   readonly oracleKey: string;
   readonly oracle: string;
+  /** Pays the gas of the operator's relayer; deliberately not the oracle key. */
+  readonly relayerKey: string;
 }
 
 export interface Gantry {
@@ -119,7 +121,7 @@ const CLASS_WEIGHTS = [8, 66, 12, 9, 3, 2];
 /** Class multipliers over the car fee, in percent; emergency rides free. */
 const CLASS_FEE_PERCENT = [50, 100, 150, 300, 250, 0];
 const LATE_PAYER_SHARE = 0.1;
-const STOLEN_SHARE = 0.005;
+const STOLEN_SHARE = 0.01;
 
 export function createFleet(params: FleetParams): Fleet {
   const full = validateParams(params);
@@ -146,7 +148,9 @@ export function simulateDay(fleet: Fleet, day: number): FleetDay {
   const deposits: Deposit[] = [];
 
   for (const vehicle of fleet.vehicles) {
-    const trips = simulateTrips(fleet, dayStart, random);
+    // A thief drives the car away: a stolen vehicle is on the road the day it is reported.
+    const stolen = vehicle.stolenOnDay !== undefined && vehicle.stolenOnDay <= day;
+    const trips = simulateTrips(fleet, dayStart, random, stolen ? 2 : 0);
     for (const trip of trips) for (const pass of trip.passes) passes.push({ ...pass, plate: vehicle.plate });
     records.push(dailyRecord(vehicle, dayStart, trips, random));
     deposits.push(...plannedDeposits(fleet, vehicle, day, trips));
@@ -196,6 +200,7 @@ function createOperators(params: Required<FleetParams>, random: SeededRandom): O
   return Array.from({ length: params.operators }, (_, index) => {
     const payoutKey = random.bytes32();
     const oracleKey = random.bytes32();
+    const relayerKey = random.bytes32();
     return {
       index,
       name: OPERATOR_NAMES[index] ?? `Operator ${index + 1}`,
@@ -203,6 +208,7 @@ function createOperators(params: Required<FleetParams>, random: SeededRandom): O
       payout: computeAddress(payoutKey),
       oracleKey,
       oracle: computeAddress(oracleKey),
+      relayerKey,
     };
   });
 }
@@ -212,8 +218,9 @@ function createGantries(params: Required<FleetParams>, random: SeededRandom): Ga
   const total = params.operators * params.gantriesPerOperator;
   for (let i = 0; i < total; i++) {
     const operator = i % params.operators;
-    const corridor = i % CORRIDORS;
-    const positionOnCorridor = Math.floor(i / CORRIDORS);
+    const corridors = Math.min(CORRIDORS, total);
+    const corridor = i % corridors;
+    const positionOnCorridor = Math.floor(i / corridors);
     // Car fee between 0.80 and 2.40 token units, in steps of 0.05.
     const carFee = (80n + BigInt(random.int(0, 32)) * 5n) * (USDC / 100n);
     const tariff = CLASS_FEE_PERCENT.map((percent) => (carFee * BigInt(percent)) / 100n);
@@ -223,7 +230,7 @@ function createGantries(params: Required<FleetParams>, random: SeededRandom): Ga
 }
 
 function createVehicles(params: Required<FleetParams>, random: SeededRandom): Vehicle[] {
-  const stolenCount = params.vehicles >= 20 ? Math.max(1, Math.round(params.vehicles * STOLEN_SHARE)) : 0;
+  const stolenCount = params.vehicles >= 20 ? Math.max(2, Math.round(params.vehicles * STOLEN_SHARE)) : 0;
   const stolen = new Set<number>();
   while (stolen.size < stolenCount) stolen.add(random.int(0, params.vehicles - 1));
   return Array.from({ length: params.vehicles }, (_, index) => {
@@ -261,8 +268,8 @@ interface Trip {
 /** Rush hours weigh more; the night hours (22:00-05:00) still see some traffic. */
 const HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 5, 9, 9, 6, 5, 5, 5, 5, 5, 6, 8, 9, 8, 5, 4, 3, 2, 1];
 
-function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom): Trip[] {
-  const tripCount = random.weighted([25, 35, 25, 10, 5]);
+function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom, minTrips: number): Trip[] {
+  const tripCount = Math.max(minTrips, random.weighted([25, 35, 25, 10, 5]));
   const trips: Trip[] = [];
   let earliest = dayStart;
   for (let t = 0; t < tripCount; t++) {
@@ -277,7 +284,7 @@ function simulateTrips(fleet: Fleet, dayStart: number, random: SeededRandom): Tr
 }
 
 function driveCorridor(fleet: Fleet, start: number, random: SeededRandom): Trip {
-  const corridor = random.int(0, CORRIDORS - 1);
+  const corridor = random.int(0, Math.min(CORRIDORS, fleet.gantries.length) - 1);
   const onCorridor = fleet.gantries.filter((g) => g.corridor === corridor);
   const from = random.int(0, onCorridor.length - 1);
   const span = random.int(0, Math.min(4, onCorridor.length - 1));
@@ -330,15 +337,17 @@ function dailyRecord(vehicle: Vehicle, dayStart: number, trips: readonly Trip[],
 }
 
 /**
- * Prepaid owners top up once, before day 0, with a week of typical tolls; late payers put in a token amount and
- * then settle at the end of each day exactly what that day's tolls cost, so their arrears clear by the evening.
+ * Prepaid owners top up once, before day 0, with weeks of typical tolls. Late payers put in a token amount, drive
+ * into arrears during the day and settle in the evening what the day cost; every third of them forgets on the last
+ * day, so some arrears are still open when the simulation ends.
  */
 function plannedDeposits(fleet: Fleet, vehicle: Vehicle, day: number, trips: readonly Trip[]): Deposit[] {
   const deposits: Deposit[] = [];
   if (day === 0) {
     deposits.push({ vehicle: vehicle.index, amount: vehicle.latePayer ? USDC : 60n * USDC, when: "start" });
   }
-  if (vehicle.latePayer) {
+  const forgets = day === fleet.params.days - 1 && vehicle.index % 3 === 0;
+  if (vehicle.latePayer && !forgets) {
     let owed = 0n;
     for (const trip of trips) {
       for (const pass of trip.passes) {

@@ -53,6 +53,8 @@ export interface RelayerConfig {
   readonly progressIntervalMs: number;
   /** A ceiling on maxFeePerGas (wei) that fee bumps never pass; undefined means none. */
   readonly maxFeePerGas: bigint | undefined;
+  /** Most gas one transaction may use (gas limit included headroom): larger batches are split. */
+  readonly maxGasPerTx: number;
 }
 
 /** The defaults, chosen for an L1 or L2 with blocks every few seconds. */
@@ -66,6 +68,8 @@ export const DEFAULTS = {
   stuckAfterMs: 60_000,
   pollIntervalMs: 1_000,
   progressIntervalMs: 5_000,
+  /** EIP-7825 (osaka): no transaction may use more. */
+  maxGasPerTx: 16_777_216,
 } as const;
 
 const NETWORK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -93,10 +97,12 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --poll-ms <ms>          receipt and --follow polling interval (default ${DEFAULTS.pollIntervalMs})
   --progress-ms <ms>      progress line interval (default ${DEFAULTS.progressIntervalMs})
   --max-fee-gwei <gwei>   never pay more than this maxFeePerGas
+  --max-gas-per-tx <gas>  split batches whose gas limit would pass this (default ${DEFAULTS.maxGasPerTx})
   --help                  this text
 
 Keys (Hardhat keystore or environment): ORACLE_KEYS="<gantry>:<key>,...", or ORACLE_PRIVATE_KEY with
-ORACLE_GANTRIES="<id>,<from>-<to>,..."; RELAYER_PRIVATE_KEY pays gas (defaults to the first account on local networks).`;
+ORACLE_GANTRIES="<id>,<from>-<to>,..."; RELAYER_PRIVATE_KEY pays gas (on local networks it defaults to the
+first account).`;
 
 /** What a caller may set; everything but `network` and `input` has a default. */
 export type RelayerConfigInput = Partial<RelayerConfig> & Pick<RelayerConfig, "network" | "input">;
@@ -107,7 +113,8 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
   if (!NETWORK_NAME.test(network)) throw new ConfigError("--network", `"${network}" is not a network name`);
   if (input.input === "") throw new ConfigError("--input", "must be a file path or -");
   const follow = input.follow ?? false;
-  if (follow && input.input === "-") throw new ConfigError("--follow", "needs a file; standard input is followed anyway");
+  if (follow && input.input === "-")
+    throw new ConfigError("--follow", "needs a file; standard input is followed anyway");
   const defaultsDir = path.join("var", "relayer", network);
   const config: RelayerConfig = {
     network,
@@ -127,8 +134,14 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
     maxLineBytes: checkInt("--max-line-bytes", input.maxLineBytes ?? DEFAULTS.maxLineBytes, 64, 1 << 20),
     stuckAfterMs: checkInt("--stuck-after-ms", input.stuckAfterMs ?? DEFAULTS.stuckAfterMs, 100, 86_400_000),
     pollIntervalMs: checkInt("--poll-ms", input.pollIntervalMs ?? DEFAULTS.pollIntervalMs, 10, 600_000),
-    progressIntervalMs: checkInt("--progress-ms", input.progressIntervalMs ?? DEFAULTS.progressIntervalMs, 100, 3_600_000),
+    progressIntervalMs: checkInt(
+      "--progress-ms",
+      input.progressIntervalMs ?? DEFAULTS.progressIntervalMs,
+      100,
+      3_600_000,
+    ),
     maxFeePerGas: input.maxFeePerGas,
+    maxGasPerTx: checkInt("--max-gas-per-tx", input.maxGasPerTx ?? DEFAULTS.maxGasPerTx, 100_000, DEFAULTS.maxGasPerTx),
   };
   for (const [flag, value] of [
     ["--journal", config.journalPath],
@@ -163,6 +176,7 @@ const CLI_OPTIONS = {
   "poll-ms": { type: "string" },
   "progress-ms": { type: "string" },
   "max-fee-gwei": { type: "string" },
+  "max-gas-per-tx": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -196,11 +210,14 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     pollIntervalMs: int("poll-ms"),
     progressIntervalMs: int("progress-ms"),
     maxFeePerGas: parseGwei("--max-fee-gwei", values["max-fee-gwei"]),
+    maxGasPerTx: int("max-gas-per-tx"),
   });
   return { help: false, config };
 }
 
-type FlagValues = { [K in keyof typeof CLI_OPTIONS]?: (typeof CLI_OPTIONS)[K]["type"] extends "string" ? string : boolean };
+type FlagValues = {
+  [K in keyof typeof CLI_OPTIONS]?: (typeof CLI_OPTIONS)[K]["type"] extends "string" ? string : boolean;
+};
 
 function parseFlags(argv: readonly string[]): FlagValues {
   try {

@@ -4,11 +4,10 @@
  * of Hardhat; in-process callers pass their own provider and signers.
  */
 import { FetchRequest, HDNodeWallet, JsonRpcProvider, Network, Wallet } from "ethers";
-import { configVariable } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ConfigError } from "./config.js";
-import type { SecretResolver } from "./keys.js";
+import { envResolver, type SecretResolver } from "./keys.js";
 
 /** Chain ids of local development nodes (Hardhat, Anvil, Ganache): the only chains where the relayer may pay gas
  * from the node's first account without being told to. */
@@ -19,18 +18,36 @@ const HARDHAT_DEFAULT_MNEMONIC = "test test test test test test test test test t
  * ethers' default of five minutes would hide an outage. */
 export const RPC_REQUEST_TIMEOUT_MS = 15_000;
 
-export interface HardhatNetwork {
-  readonly url: string;
-  /** The network's configured accounts, for the local-network gas key default. */
-  readonly firstAccount: () => Promise<Wallet | undefined>;
+/** Loads Hardhat (its config, plugins and keystore) the first time it is needed, and only then: a restart that
+ * finds everything in its flags and environment skips that cost. */
+export type HardhatLoader = () => Promise<HardhatRuntimeEnvironment>;
+
+export function lazyHardhat(): HardhatLoader {
+  let loading: Promise<HardhatRuntimeEnvironment> | undefined;
+  return () => (loading ??= import("hardhat").then((module) => module.default));
 }
 
-/** Looks up an http network in the Hardhat config; `rpcUrl` overrides its URL. */
-export async function resolveNetwork(
-  hre: HardhatRuntimeEnvironment,
-  name: string,
-  rpcUrl: string | undefined,
-): Promise<HardhatNetwork> {
+/** The RPC endpoint: `rpcUrl` when given, else the URL of the http network `name` in the Hardhat config. */
+export async function resolveRpcUrl(hardhat: HardhatLoader, name: string, rpcUrl: string | undefined): Promise<string> {
+  if (rpcUrl !== undefined) return rpcUrl;
+  return (await httpNetwork(hardhat, name)).url.getUrl();
+}
+
+/** The first account the Hardhat config gives network `name` (Hardhat's own mnemonic for "remote" accounts). */
+export async function networkFirstAccount(hardhat: HardhatLoader, name: string): Promise<Wallet | undefined> {
+  const accounts = (await httpNetwork(hardhat, name)).accounts;
+  if (accounts === "remote") return new Wallet(HDNodeWallet.fromPhrase(HARDHAT_DEFAULT_MNEMONIC).privateKey);
+  if (Array.isArray(accounts)) {
+    const first = accounts[0];
+    return first === undefined ? undefined : new Wallet(await first.getHexString());
+  }
+  const path = `${accounts.path}/${accounts.initialIndex}`;
+  const hd = HDNodeWallet.fromPhrase(await accounts.mnemonic.get(), await accounts.passphrase.get(), path);
+  return new Wallet(hd.privateKey);
+}
+
+async function httpNetwork(hardhat: HardhatLoader, name: string) {
+  const hre = await hardhat();
   const network = hre.config.networks[name];
   if (network === undefined) {
     const known = Object.keys(hre.config.networks).join(", ");
@@ -39,19 +56,7 @@ export async function resolveNetwork(
   if (network.type !== "http") {
     throw new ConfigError("--network", `"${name}" runs inside Hardhat's process; the relayer needs a node (localhost)`);
   }
-  const url = rpcUrl ?? (await network.url.getUrl());
-  const accounts = network.accounts;
-  const firstAccount = async (): Promise<Wallet | undefined> => {
-    if (accounts === "remote") return new Wallet(HDNodeWallet.fromPhrase(HARDHAT_DEFAULT_MNEMONIC).privateKey);
-    if (Array.isArray(accounts)) {
-      const first = accounts[0];
-      return first === undefined ? undefined : new Wallet(await first.getHexString());
-    }
-    const path = `${accounts.path}/${accounts.initialIndex}`;
-    const hd = HDNodeWallet.fromPhrase(await accounts.mnemonic.get(), await accounts.passphrase.get(), path);
-    return new Wallet(hd.privateKey);
-  };
-  return { url, firstAccount };
+  return network;
 }
 
 /** A JSON-RPC provider pinned to `chainId` (no network detection loop while a node is down). */
@@ -70,7 +75,7 @@ export function createProvider(url: string, chainId: bigint, pollingIntervalMs: 
 /** The gas key: the configured one, else on a local chain the network's first account (checked to be the node's). */
 export async function resolveGasSigner(
   configured: Wallet | undefined,
-  network: HardhatNetwork,
+  firstAccount: () => Promise<Wallet | undefined>,
   chainId: bigint,
   nodeAccounts: () => Promise<readonly string[]>,
 ): Promise<Wallet> {
@@ -78,25 +83,51 @@ export async function resolveGasSigner(
   if (!LOCAL_CHAIN_IDS.has(chainId)) {
     throw new ConfigError("RELAYER_PRIVATE_KEY", `is required on chain ${chainId}: set the key that pays for gas`);
   }
-  const wallet = await network.firstAccount();
+  const wallet = await firstAccount();
   const accounts = (await nodeAccounts()).map((account) => account.toLowerCase());
   if (wallet === undefined || (accounts.length > 0 && !accounts.includes(wallet.address.toLowerCase()))) {
-    throw new ConfigError("RELAYER_PRIVATE_KEY", "is not set and the node's first account is not one the relayer knows");
+    throw new ConfigError(
+      "RELAYER_PRIVATE_KEY",
+      "is not set and the node's first account is not one the relayer knows",
+    );
   }
   return wallet;
 }
 
-/** Resolves secrets as Hardhat's `configVariable` does: the environment first, then the keystore. */
-export function hardhatSecretResolver(hre: HardhatRuntimeEnvironment): SecretResolver {
+const ORACLE_VARIABLES: ReadonlySet<string> = new Set(["ORACLE_KEYS", "ORACLE_PRIVATE_KEY", "ORACLE_GANTRIES"]);
+
+/**
+ * Secrets as Hardhat's `configVariable` resolves them: the environment first, then Hardhat's keystore. The oracle
+ * keys count as configured by the environment when it sets ORACLE_KEYS or ORACLE_PRIVATE_KEY: the keystore is then
+ * not asked for the other oracle variables (nor loaded, when nothing else needs it).
+ */
+export function cliSecretResolver(
+  env: Readonly<Record<string, string | undefined>>,
+  hardhat: HardhatLoader,
+): SecretResolver {
+  const fromEnv = envResolver(env);
   return async (name) => {
-    const variable = configVariable(name, { default: "" });
-    const value = await hre.hooks.runHandlerChain(
-      "configurationVariables",
-      "fetchValue",
-      [variable],
-      async (_context, v) => process.env[v.name] ?? v.default ?? "",
-    );
-    const trimmed = value.trim();
-    return trimmed === "" ? undefined : trimmed;
+    const value = await fromEnv(name);
+    if (value !== undefined) return value;
+    if (ORACLE_VARIABLES.has(name)) {
+      const oracleInEnv =
+        (await fromEnv("ORACLE_KEYS")) !== undefined || (await fromEnv("ORACLE_PRIVATE_KEY")) !== undefined;
+      if (oracleInEnv) return undefined;
+    }
+    return keystoreValue(await hardhat(), name);
   };
+}
+
+/** A variable through Hardhat's configuration-variable hooks (the keystore plugin answers there). */
+async function keystoreValue(hre: HardhatRuntimeEnvironment, name: string): Promise<string | undefined> {
+  const { configVariable } = await import("hardhat/config");
+  const variable = configVariable(name, { default: "" });
+  const value = await hre.hooks.runHandlerChain(
+    "configurationVariables",
+    "fetchValue",
+    [variable],
+    async (_context, v) => process.env[v.name] ?? v.default ?? "",
+  );
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
 }

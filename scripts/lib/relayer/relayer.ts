@@ -9,7 +9,10 @@ import path from "node:path";
 
 import { JsonRpcApiProvider, type Provider, type Signer } from "ethers";
 
-import { ITollEscrow__factory, IVehicleRegistry__factory } from "../../../typechain-types/index.js";
+// The two interfaces only: the package index would also load every contract's bytecode, slowing each restart.
+import { ITollEscrow__factory } from "../../../typechain-types/factories/interfaces/ITollEscrow__factory.js";
+import type { ITollEscrow } from "../../../typechain-types/index.js";
+import { IVehicleRegistry__factory } from "../../../typechain-types/factories/interfaces/IVehicleRegistry__factory.js";
 import { encodeScans, signScanBatch } from "../scans.js";
 
 import { errorMessage, sleep } from "./async.js";
@@ -29,6 +32,10 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 /** Batches queued or in flight, per allowed in-flight transaction, before reading pauses: keeps memory bounded
  * when the input outruns the chain, while leaving the queue enough work to keep every slot busy. */
 export const BACKLOG_PER_IN_FLIGHT = 4;
+/** Oracle keys checked against the escrow at start: every gantry of a normal operator, while a typo'd range of
+ * thousands costs a bounded number of calls. */
+const MAX_ORACLE_KEY_CHECKS = 1_000;
+const ORACLE_KEY_CHECK_PARALLELISM = 32;
 /** Characters of a rejected line kept in the rejects file: enough to recognise it, bounded for hostile input. */
 export const REJECT_RAW_CHARS = 200;
 
@@ -86,6 +93,7 @@ class RelayerRun {
   /** Hard stop: RPC retries and confirmation polling give up. Fired after the grace period. */
   readonly #halting = new AbortController();
   #journal: Journal | undefined;
+  #batcher: Batcher | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #fatal: unknown = undefined;
 
@@ -106,51 +114,16 @@ class RelayerRun {
     const escrow = ITollEscrow__factory.connect(contracts.escrow, provider);
     const registry = IVehicleRegistry__factory.connect(contracts.registry, provider);
     const maxScans = await this.#checkChain(sendRpc, escrow.MAX_SCANS_PER_BATCH);
-    const batchSize = Math.min(config.batchSize, maxScans);
+    await this.#checkOracleKeys(sendRpc, (gantryId, key) => escrow.isOracleKey(gantryId, key));
     const journal = Journal.open(config.dryRun ? ":memory:" : config.journalPath, contracts);
     this.#journal = journal;
-    const signBatch = (gantryId: number, scans: string) => this.#sign(gantryId, scans);
-    const queue = new TxQueue({
-      provider,
-      gasSigner: this.#o.gasSigner,
-      escrow,
-      journal,
-      rpc: sendRpc,
-      logger: this.#logger,
-      stats: this.#stats,
-      chainId: contracts.chainId,
-      confirmations: config.confirmations,
-      maxInFlight: config.maxInFlight,
-      stuckAfterMs: config.stuckAfterMs,
-      pollIntervalMs: config.pollIntervalMs,
-      maxFeePerGas: config.maxFeePerGas,
-      dryRun: config.dryRun,
-      signBatch,
-      onUnsettled: (readings, chainTime) => {
-        // Ahead of the chain's clock: try again once that much time has passed.
-        const now = this.#clock();
-        for (const reading of readings) batcher.add(reading, now + Math.max(1, reading.timestamp - chainTime));
-      },
-      stopSending: this.#stopping.signal,
-    });
-    this.#logger.info("Relayer#start", config.dryRun ? "dry run started" : "relayer started", {
-      network: config.network,
-      chainId: contracts.chainId,
-      escrow: contracts.escrow,
-      gasAccount: await this.#o.gasSigner.getAddress(),
-      gantries: [...this.#o.oracleSigners.keys()].sort((a, b) => a - b),
-      batchSize,
-      journal: config.dryRun ? "(in memory)" : config.journalPath,
-    });
+    // The batcher and the queue feed each other: sealed batches go to the queue, unsettled scans come back.
+    const batcher = this.#createBatcher(Math.min(config.batchSize, maxScans), () => queue);
+    this.#batcher = batcher;
+    const queue = this.#createQueue(escrow, journal, sendRpc, batcher);
+    await this.#logStart(Math.min(config.batchSize, maxScans));
     await queue.recover();
     const sending = queue.run().catch((error: unknown) => this.#fail(error));
-    const batcher = new Batcher({
-      maxBatchSize: batchSize,
-      maxWaitMs: config.maxWaitMs,
-      seal: async (gantryId, readings) => this.#seal(queue, gantryId, readings),
-      onError: (error) => this.#fail(error),
-      now: this.#clock,
-    });
     for (const reading of journal.unbatchedReadings()) batcher.add(reading);
     this.#startProgress(queue, batcher);
     const validator = new Validator({
@@ -168,8 +141,60 @@ class RelayerRun {
     return this.#summary();
   }
 
+  #createBatcher(maxBatchSize: number, queue: () => TxQueue): Batcher {
+    return new Batcher({
+      maxBatchSize,
+      maxWaitMs: this.#config.maxWaitMs,
+      seal: async (gantryId, readings) => this.#seal(queue(), gantryId, readings),
+      onError: (error) => this.#fail(error),
+      now: this.#clock,
+    });
+  }
+
+  #createQueue(escrow: ITollEscrow, journal: Journal, rpc: Rpc, batcher: Batcher): TxQueue {
+    const config = this.#config;
+    return new TxQueue({
+      provider: this.#o.provider,
+      gasSigner: this.#o.gasSigner,
+      escrow,
+      journal,
+      rpc,
+      logger: this.#logger,
+      stats: this.#stats,
+      chainId: this.#o.contracts.chainId,
+      confirmations: config.confirmations,
+      maxInFlight: config.maxInFlight,
+      stuckAfterMs: config.stuckAfterMs,
+      pollIntervalMs: config.pollIntervalMs,
+      maxFeePerGas: config.maxFeePerGas,
+      maxGasPerTx: BigInt(config.maxGasPerTx),
+      dryRun: config.dryRun,
+      signBatch: async (gantryId, scans) => this.#sign(gantryId, scans),
+      onUnsettled: (readings, chainTime) => {
+        // Ahead of the chain's clock: try again once that much time has passed.
+        const now = this.#clock();
+        for (const reading of readings) batcher.add(reading, now + Math.max(1, reading.timestamp - chainTime));
+      },
+      stopSending: this.#stopping.signal,
+    });
+  }
+
+  async #logStart(batchSize: number): Promise<void> {
+    const { config, contracts } = this.#o;
+    this.#logger.info("Relayer#start", config.dryRun ? "dry run started" : "relayer started", {
+      network: config.network,
+      chainId: contracts.chainId,
+      escrow: contracts.escrow,
+      gasAccount: await this.#o.gasSigner.getAddress(),
+      gantries: describeGantries([...this.#o.oracleSigners.keys()]),
+      batchSize,
+      journal: config.dryRun ? "(in memory)" : config.journalPath,
+    });
+  }
+
   dispose(): void {
     clearInterval(this.#progressTimer);
+    this.#batcher?.discard();
     this.#stopping.abort();
     this.#halting.abort();
     this.#journal?.close();
@@ -189,7 +214,8 @@ class RelayerRun {
         maxLineBytes: this.#config.maxLineBytes,
         pollIntervalMs: this.#config.pollIntervalMs,
         signal,
-        onRestart: (file) => this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
+        onRestart: (file) =>
+          this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
       });
       for await (const line of lines) {
         if (signal.aborted) break;
@@ -303,6 +329,30 @@ class RelayerRun {
     return Number(maxScans);
   }
 
+  /** Warns about gantries whose oracle key the escrow does not accept: their batches would fail to simulate. */
+  async #checkOracleKeys(rpc: Rpc, isOracleKey: (gantryId: number, key: string) => Promise<boolean>): Promise<void> {
+    const gantries = [...this.#o.oracleSigners.entries()].slice(0, MAX_ORACLE_KEY_CHECKS);
+    const refused: number[] = [];
+    for (let start = 0; start < gantries.length; start += ORACLE_KEY_CHECK_PARALLELISM) {
+      const chunk = gantries.slice(start, start + ORACLE_KEY_CHECK_PARALLELISM);
+      const answers = await Promise.all(
+        chunk.map(async ([gantryId, signer]) => {
+          const key = await signer.getAddress();
+          return rpc.call("isOracleKey", () => isOracleKey(gantryId, key));
+        }),
+      );
+      chunk.forEach(([gantryId], index) => (answers[index] ? undefined : refused.push(gantryId)));
+    }
+    if (refused.length === 0) return;
+    this.#logger.warn(
+      "Relayer#start",
+      "the escrow does not accept these gantries' oracle keys; their batches will fail",
+      {
+        gantries: refused,
+      },
+    );
+  }
+
   async #finish(batcher: Batcher, queue: TxQueue, sending: Promise<void>): Promise<void> {
     // Until everything is settled: confirmations may hand back scans the escrow left unsettled (from the future).
     while (!this.#stopping.signal.aborted) {
@@ -359,7 +409,8 @@ class RelayerRun {
 
   #summary(): RelayerSummary {
     const counts = this.#journal?.counts();
-    const unfinishedBatches = counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
+    const unfinishedBatches =
+      counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
     const summary: RelayerSummary = {
       ...this.#stats,
       stoppedBy: this.#o.signal?.aborted === true ? "signal" : "end-of-input",
@@ -369,6 +420,12 @@ class RelayerRun {
     this.#logger.info("Relayer#summary", "relayer finished", { ...summary });
     return summary;
   }
+}
+
+/** The gantry ids, or their count and range when there are too many to list in a log line. */
+function describeGantries(ids: number[]): number[] | string {
+  ids.sort((a, b) => a - b);
+  return ids.length <= 32 ? ids : `${ids.length} gantries, ${ids[0]} to ${ids[ids.length - 1]}`;
 }
 
 function destroyStream(stream: AsyncIterable<Uint8Array | string>): void {

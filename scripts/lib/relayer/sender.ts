@@ -20,8 +20,6 @@ import type { Logger } from "./logger.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
 import type { RelayerStats } from "./stats.js";
 
-/** EIP-7825 (osaka): no transaction may use more gas than this. */
-export const TX_GAS_CAP = 16_777_216n;
 /** Gas limit over the estimate: the estimate is exact for the state it ran on, but batches in flight ahead of this
  * one change balances and arrears (cold vs warm slots, zero vs non-zero writes) before it is mined. */
 export const GAS_LIMIT_HEADROOM_PERCENT = 25n;
@@ -66,6 +64,8 @@ export interface TxQueueOptions {
   readonly stuckAfterMs: number;
   readonly pollIntervalMs: number;
   readonly maxFeePerGas: bigint | undefined;
+  /** Most gas one transaction may use, limit with headroom included; bigger batches are split. */
+  readonly maxGasPerTx: bigint;
   /** Simulate only: nothing is signed for the chain or sent. */
   readonly dryRun: boolean;
   /** Signs a part of a batch that had to be split. */
@@ -224,15 +224,22 @@ export class TxQueue {
       return { kind: "fail", reason: `gas estimation failed: ${describeRevert(error)}` };
     }
     const gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
-    if (gasLimit <= TX_GAS_CAP) return { kind: "send", gasLimit };
+    if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit };
     if (batch.scanCount > 1) return { kind: "split" };
-    return { kind: "fail", reason: `one scan needs ${gas} gas, over the ${TX_GAS_CAP} cap` };
+    return {
+      kind: "fail",
+      reason: `one scan needs ${gasLimit} gas with headroom, over the ${this.#o.maxGasPerTx} cap`,
+    };
   }
 
   /** The escrow is paused: nothing settles until it is not, so the batch waits at the head of the queue. */
   async #waitAndRetry(batch: BatchRecord, reason: string): Promise<void> {
     const waitMs = this.#o.pollIntervalMs * PAUSED_RECHECK_POLLS;
-    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", { batch: batch.id, reason, retryInMs: waitMs });
+    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", {
+      batch: batch.id,
+      reason,
+      retryInMs: waitMs,
+    });
     this.#queue.unshift(batch.id);
     await sleep(waitMs, this.#o.stopSending);
   }
@@ -252,7 +259,12 @@ export class TxQueue {
       }),
     );
     const ids = this.#o.journal.splitBatch(batch.id, parts);
-    this.#o.logger.info("TxQueue#split", "batch over the gas cap split in two", { batch: batch.id, into: ids });
+    this.#o.logger.info("TxQueue#split", "batch over the gas cap split in two", {
+      batch: batch.id,
+      gantry: batch.gantryId,
+      scans: batch.scanCount,
+      into: ids,
+    });
     this.#queue.unshift(...ids);
   }
 

@@ -1,0 +1,183 @@
+/**
+ * The administration tasks as an operator runs them: `npx hardhat --network localhost platechain ...` in a child
+ * process, against a real `hardhat node` on 127.0.0.1 and a free port (LOCALHOST_RPC_URL points the localhost
+ * network at it).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import hre from "hardhat";
+
+import { type AdminSetup, VIN_SALT, deployAdminSuite, plate } from "./adminSetup.js";
+
+/** Generous bounds for a slow shared machine: each Hardhat process takes a few seconds to start. */
+const NODE_START_TIMEOUT_MS = 60_000;
+const COMMAND_TIMEOUT_MS = 60_000;
+
+interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment a child Hardhat process gets: this one's, without the options the test runner exported. */
+function childEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCALHOST_RPC_URL: url, ...extra };
+  for (const key of Object.keys(env)) if (key.startsWith("HARDHAT_")) delete env[key];
+  return env;
+}
+
+async function waitForNode(url: string, node: ChildProcess): Promise<void> {
+  const deadline = Date.now() + NODE_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (node.exitCode !== null) throw new Error(`hardhat node exited early with code ${node.exitCode}`);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`hardhat node did not answer at ${url} within ${NODE_START_TIMEOUT_MS} ms`);
+}
+
+async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["hardhat", "--network", "localhost", "platechain", ...args], {
+      cwd: hre.config.paths.root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`platechain ${args[0] ?? ""} did not finish within ${COMMAND_TIMEOUT_MS} ms`));
+    }, COMMAND_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("platechain tasks from the command line, against a hardhat node", function () {
+  this.timeout(4 * COMMAND_TIMEOUT_MS);
+
+  let node: ChildProcess | undefined;
+  let url = "";
+  let nodeEthers: HardhatEthers;
+  let setup: AdminSetup;
+
+  before(async function () {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // Detached: the node gets its own process group, so `npx` and the node under it are stopped together.
+    node = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+      cwd: hre.config.paths.root,
+      env: childEnv(url),
+      stdio: "ignore",
+      detached: true,
+    });
+    await waitForNode(url, node);
+    const connection = await hre.network.create({ network: "localhost", override: { url } });
+    nodeEthers = connection.ethers;
+    setup = await deployAdminSuite(nodeEthers, "localhost");
+  });
+
+  after(function () {
+    if (node?.pid !== undefined && node.exitCode === null) process.kill(-node.pid, "SIGTERM");
+  });
+
+  it("registers a vehicle: exit code 0, one line with the new id and the transaction hash", async function () {
+    const result = await runCli(
+      [
+        "register-vehicle",
+        "--manifest",
+        setup.manifestPath,
+        "--from",
+        setup.registrar.address,
+        "--owner",
+        setup.owner.address,
+        "--plate",
+        plate(2).address,
+        "--vin",
+        "WVWZZZ1JZXW000002",
+        "--class",
+        "van",
+      ],
+      childEnv(url, { VIN_SALT }),
+    );
+    expect(result.code, result.stderr).to.equal(0);
+    const line = /^registered vehicle 2 \(van\) .* \(tx (0x[0-9a-f]{64})\)$/m.exec(result.stdout);
+    expect(line, result.stdout).to.not.equal(null);
+    expect(result.stdout).to.not.include(VIN_SALT.slice(2));
+    const receipt = await nodeEthers.provider.getTransactionReceipt(line?.[1] ?? "");
+    expect(receipt?.status).to.equal(1);
+    expect((await setup.registry.connect(nodeEthers.provider).vehicle(2n)).plate).to.equal(plate(2).address);
+  });
+
+  it("shows the vehicle's status read-only", async function () {
+    const result = await runCli(["status", "--manifest", setup.manifestPath, "--vehicle", "1"], childEnv(url));
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.include(`vehicle 1: car, active, owner ${setup.owner.address}`);
+    expect(result.stdout).to.include("balance 10.00 tUSD, arrears 0.00 tUSD");
+  });
+
+  it("decodes a revert the node returns over HTTP into the custom error, and exits with code 1", async function () {
+    const result = await runCli(
+      [
+        "set-status",
+        "--manifest",
+        setup.manifestPath,
+        "--from",
+        setup.regulator.address,
+        "--vehicle",
+        "1",
+        "--status",
+        "active",
+        "--reason-code",
+        "3",
+      ],
+      childEnv(url),
+    );
+    expect(result.code).to.equal(1);
+    expect(result.stdout + result.stderr).to.include(
+      "setStatus was refused by VehicleRegistry: " +
+        "VehicleRegistryInvalidStatusChange(vehicleId: 1, current: active, requested: active)",
+    );
+  });
+
+  it("fails with exit code 1 and a one-line reason, no stack trace, for a bad flag", async function () {
+    const result = await runCli(
+      ["set-status", "--manifest", setup.manifestPath, "--vehicle", "1", "--status", "lost", "--reason-code", "3"],
+      childEnv(url),
+    );
+    expect(result.code).to.equal(1);
+    const output = result.stdout + result.stderr;
+    expect(output).to.include('--status must be one of active, suspended, stolen, scrapped; got "lost"');
+    expect(output).to.not.match(/\n\s+at /);
+  });
+});
