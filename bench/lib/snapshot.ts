@@ -60,9 +60,15 @@ export function compareSnapshot(expected: Snapshot, actual: Snapshot): string[] 
     if (before === undefined) differences.push(`${id}: measured ${now} gas, not in the snapshot`);
     else if (now === undefined) differences.push(`${id}: in the snapshot (${before} gas) but not measured`);
     else {
-      const change = ((now - before) / before) * 100;
-      differences.push(`${id}: expected ${before} gas, got ${now} (${change >= 0 ? "+" : ""}${change.toFixed(2)}%)`);
+      differences.push(`${id}: expected ${before} gas, got ${now} (${describeChange(before, now)})`);
     }
   }
   return differences;
+}
+
+/** "+72 gas, +0.005%": how far `now` is from `before`. */
+export function describeChange(before: number, now: number): string {
+  const sign = now >= before ? "+" : "-";
+  const percent = (Math.abs(now - before) / before) * 100;
+  return `${sign}${Math.abs(now - before)} gas, ${sign}${percent.toFixed(3)}%`;
 }

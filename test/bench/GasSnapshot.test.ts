@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { measureGas } from "../../bench/lib/gas.js";
-import { HOT_PATHS, UPDATE_COMMAND, readSnapshot, snapshotOf } from "../../bench/lib/snapshot.js";
+import { HOT_PATHS, UPDATE_COMMAND, describeChange, readSnapshot, snapshotOf } from "../../bench/lib/snapshot.js";
 import type { Snapshot } from "../../bench/lib/snapshot.js";
 
 const { ethers } = await network.create();
@@ -28,10 +28,9 @@ describe("Gas snapshot of the hot paths (bench/gas-snapshot.json)", function () 
       if (recorded === undefined)
         expect.fail(`${id} is missing from bench/gas-snapshot.json: run \`${UPDATE_COMMAND}\``);
       if (measured === undefined) expect.fail(`${id} was not measured`);
-      const change = ((measured - recorded) / recorded) * 100;
       expect(
         measured,
-        `${id} changed by ${change >= 0 ? "+" : ""}${change.toFixed(2)}% of its gas: if that is intended, run ` +
+        `${id} changed by ${describeChange(recorded, measured)}: if that is intended, run ` +
           `\`${UPDATE_COMMAND}\` and commit bench/gas-snapshot.json with the reason`,
       ).to.equal(recorded);
     });
