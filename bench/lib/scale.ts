@@ -290,10 +290,24 @@ function rows(m: Measured): Row[] {
     ...(note === undefined ? {} : { note }),
   });
   const gasPerScan = m.summary.scansConfirmed === 0 ? 0 : Number(m.summary.gasUsed) / m.summary.scansConfirmed;
+  // The targets are the 1,000,000-scan run's: a shorter trial is held to the time its rate projects to 1,000,000,
+  // and its memory is only a lower bound (the node keeps the whole chain in memory, so it grows with the run).
+  const full = m.scans >= DEFAULT_SCANS;
+  const trial = full ? undefined : "trial run: the node's memory grows with the chain, the full run is the real test";
+  const projected = (m.seconds * DEFAULT_SCANS) / m.scans;
   return [
-    row("scale.wall", "Wall time, relayer start to last batch confirmed", "s", m.seconds, MAX_SECONDS),
+    row(
+      "scale.wall",
+      "Wall time, relayer start to last batch confirmed",
+      "s",
+      m.seconds,
+      full ? MAX_SECONDS : undefined,
+    ),
+    ...(full
+      ? []
+      : [row("scale.projected", "Projected wall time for 1,000,000 scans at this rate", "s", projected, MAX_SECONDS)]),
     row("scale.rate", "Scans per second", "scans/s", m.tally.readings / m.seconds),
-    row("scale.memory.total", "Peak memory, both processes", "MB", mb(m.ownPeak + m.nodePeak), MAX_MEMORY_MB),
+    row("scale.memory.total", "Peak memory, both processes", "MB", mb(m.ownPeak + m.nodePeak), MAX_MEMORY_MB, trial),
     row("scale.memory.bench", "Peak memory, benchmark + relayer process", "MB", mb(m.ownPeak)),
     row("scale.memory.node", "Peak memory, hardhat node", "MB", mb(m.nodePeak)),
     row("scale.lost", "Scans lost (generated - charged)", "scans", feesMatch ? lost : Math.max(lost, 1), 0, lostNote),
