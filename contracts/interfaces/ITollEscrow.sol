@@ -199,6 +199,9 @@ interface ITollEscrow {
     /// @notice The token address given to the constructor is zero or holds no code.
     error TollEscrowInvalidToken(address token);
 
+    /// @notice The token has more than {MAX_TOKEN_DECIMALS} decimals: a 48-bit fee could not price a real toll in it.
+    error TollEscrowUnsupportedDecimals(uint256 decimals);
+
     /// @notice The dispute window is outside [{MIN_DISPUTE_WINDOW}, {MAX_DISPUTE_WINDOW}].
     error TollEscrowInvalidDisputeWindow(uint256 disputeWindow);
 
@@ -473,6 +476,9 @@ interface ITollEscrow {
 
     /// @notice The largest fee per scan a tariff can hold (2^48 - 1 token units).
     function MAX_FEE() external view returns (uint256);
+
+    /// @notice The most decimals the token may have for {MAX_FEE} to still price real tolls (9).
+    function MAX_TOKEN_DECIMALS() external view returns (uint8);
 
     /// @notice How many debts one deposit or {settleArrears} call pays at most.
     function MAX_DEBTS_PER_SETTLEMENT() external view returns (uint256);

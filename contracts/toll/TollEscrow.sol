@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
@@ -148,6 +149,10 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     uint256 public constant MAX_SCAN_AGE = 30 days;
     /// @inheritdoc ITollEscrow
     uint256 public constant MAX_WITHDRAWAL_NOTICE = 90 days;
+    /// @inheritdoc ITollEscrow
+    /// @dev A fee is at most 2^48 - 1 token units: 281 million tokens at 6 decimals, 281 thousand at 9, but not even
+    /// 0.0003 at 18, where no real toll could be priced.
+    uint8 public constant MAX_TOKEN_DECIMALS = 9;
 
     /// @dev Delay before a new default admin can accept the role, as for the registry.
     uint48 private constant ADMIN_DELAY = 3 days;
@@ -231,6 +236,12 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     ) EIP712("platechain TollEscrow", "1") AccessControlDefaultAdminRules(ADMIN_DELAY, admin) {
         if (address(registry_).code.length == 0) revert TollEscrowInvalidRegistry(address(registry_));
         if (address(token_).code.length == 0) revert TollEscrowInvalidToken(address(token_));
+        // decimals() is optional in ERC-20: a token without it is taken as it is.
+        (bool known, bytes memory decimals) =
+            address(token_).staticcall(abi.encodeCall(IERC20Metadata.decimals, ()));
+        if (known && decimals.length == 32 && abi.decode(decimals, (uint256)) > MAX_TOKEN_DECIMALS) {
+            revert TollEscrowUnsupportedDecimals(abi.decode(decimals, (uint256)));
+        }
         if (disputeWindow_ < MIN_DISPUTE_WINDOW || disputeWindow_ > MAX_DISPUTE_WINDOW) {
             revert TollEscrowInvalidDisputeWindow(disputeWindow_);
         }

@@ -25,6 +25,7 @@ import {
   plateWallet,
   recordTuple,
 } from "./ledgerSetup.js";
+import { skipGasAssertionsUnderCoverage } from "../utils/coverage.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -446,6 +447,10 @@ describe("DrivingRecordLedger", function () {
     });
 
     describe("gas", function () {
+      before(function () {
+        skipGasAssertionsUnderCoverage(this);
+      });
+
       it("costs at most 16,000 gas per record in a batch of 100 vehicles that already have records", async function () {
         const { ledger, reporter, vehicleIds, t0 } = await networkHelpers.loadFixture(hundredVehiclesWithRecordsFixture);
         const receipt = await appendBatch(

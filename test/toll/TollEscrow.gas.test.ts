@@ -5,6 +5,7 @@ import type { Scan } from "../../scripts/lib/scans.js";
 import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 import { deployEscrow, FEES, GANTRY, now, registerVehicle, submit, USD } from "./escrow.fixture.js";
 import type { EscrowFixture } from "./escrow.fixture.js";
+import { skipGasAssertionsUnderCoverage } from "../utils/coverage.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -65,6 +66,9 @@ function consecutiveScans(vehicleIds: readonly bigint[], count: number, timestam
 describe("TollEscrow gas", function () {
   // Registering and funding a full batch's worth of vehicles takes a while on the in-process network.
   this.timeout(300_000);
+  before(function () {
+    skipGasAssertionsUnderCoverage(this);
+  });
 
   describe("a batch of scans of distinct vehicles that already have balances", function () {
     describe("on a gantry in service", function () {

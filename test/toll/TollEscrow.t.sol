@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
 import {ITollEscrow} from "../../contracts/interfaces/ITollEscrow.sol";
 import {IVehicleRegistry} from "../../contracts/interfaces/IVehicleRegistry.sol";
+import {TollEscrow} from "../../contracts/toll/TollEscrow.sol";
 import {Vm} from "../utils/Vm.sol";
 import {TollEscrowSetup} from "./TollEscrowSetup.sol";
 
 // Tests state rules as written and favour clarity over gas.
 // solhint-disable gas-small-strings, gas-strict-inequalities, gas-increment-by-one, immutable-vars-naming
+
+/// @notice An 18-decimal token, as DAI is: a stablecoin a 48-bit fee cannot price.
+contract EighteenDecimalToken is ERC20 {
+    constructor() ERC20("Eighteen", "E18") {}
+}
 
 /// @notice Unit and fuzz tests of TollEscrow's rules, each fuzz test next to a concrete twin in plain values.
 contract TollEscrowTest is TollEscrowSetup {
@@ -18,6 +26,14 @@ contract TollEscrowTest is TollEscrowSetup {
         _deployEscrow();
         car = _registerVehicle(OWNER, IVehicleRegistry.VehicleClass.Car);
         truck = _registerVehicle(OWNER, IVehicleRegistry.VehicleClass.Truck);
+    }
+
+    // --- deployment -----------------------------------------------------------------------------------------------
+
+    function test_constructor_refusesATokenWithMoreThanNineDecimals() public {
+        EighteenDecimalToken dai = new EighteenDecimalToken();
+        vm.expectRevert(abi.encodeWithSelector(ITollEscrow.TollEscrowUnsupportedDecimals.selector, 18));
+        new TollEscrow(registry, dai, address(this), DISPUTE_WINDOW, WITHDRAWAL_NOTICE, MAX_SCAN_AGE);
     }
 
     // --- signatures ---------------------------------------------------------------------------------------------

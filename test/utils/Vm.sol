@@ -5,6 +5,7 @@ pragma solidity 0.8.37;
 /// @dev forge-std does not install from the npm registry in a working form, so we declare only what we call.
 /// Add a cheatcode here (with its exact forge-std signature) before using it.
 interface Vm {
+    /// @dev A log captured by {recordLogs}, as forge-std declares it.
     struct Log {
         bytes32[] topics;
         bytes data;
@@ -31,6 +32,7 @@ interface Vm {
     function snapshotValue(string calldata name, uint256 value) external;
     function chainId(uint256 newChainId) external;
     function recordLogs() external;
+    function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function getRecordedLogs() external returns (Log[] memory logs);
 }
 

@@ -16,6 +16,7 @@ import {
   vehicleIdFromReceipt,
   vinCommitment,
 } from "../../scripts/lib/registry.js";
+import { skipGasAssertionsUnderCoverage } from "../utils/coverage.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -324,6 +325,10 @@ describe("VehicleRegistry", function () {
     });
 
     describe("gas", function () {
+      before(function () {
+        skipGasAssertionsUnderCoverage(this);
+      });
+
       async function registrationGas(
         fixture: Awaited<ReturnType<typeof deployRegistryFixture>>,
         ownerAddress: string,
