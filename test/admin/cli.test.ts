@@ -11,6 +11,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 
 import { type AdminSetup, VIN_SALT, deployAdminSuite, plate } from "./adminSetup.js";
+import { skipUnderCoverage } from "../utils/coverage.js";
 
 /** Generous bounds for a slow shared machine: each Hardhat process takes a few seconds to start. */
 const NODE_START_TIMEOUT_MS = 60_000;
@@ -84,6 +85,9 @@ async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<
 }
 
 describe("platechain tasks from the command line, against a hardhat node", function () {
+  before(function () {
+    skipUnderCoverage(this, "a separate hardhat node measures nothing and refuses the instrumented contracts' size");
+  });
   this.timeout(4 * COMMAND_TIMEOUT_MS);
 
   let node: ChildProcess | undefined;
