@@ -4,6 +4,7 @@ import { network } from "hardhat";
 import { measureGas } from "../../bench/lib/gas.js";
 import { HOT_PATHS, UPDATE_COMMAND, describeChange, readSnapshot, snapshotOf } from "../../bench/lib/snapshot.js";
 import type { Snapshot } from "../../bench/lib/snapshot.js";
+import { skipGasAssertionsUnderCoverage } from "../utils/coverage.js";
 
 const { ethers } = await network.create();
 
@@ -17,6 +18,7 @@ describe("Gas snapshot of the hot paths (bench/gas-snapshot.json)", function () 
   let actual: Snapshot;
 
   before(async function () {
+    skipGasAssertionsUnderCoverage(this);
     expected = await readSnapshot();
     actual = snapshotOf(await measureGas(ethers, { hotPathsOnly: true }));
   });
