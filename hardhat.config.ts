@@ -112,8 +112,9 @@ export default defineConfig({
     etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
   coverage: {
-    // Test-only contracts (hostile tokens and receivers) are not platechain code: neither instrumented nor gated.
-    skipFiles: ["contracts/test/**"],
+    // Test-only contracts (hostile tokens and receivers) and the benchmark peers are not platechain code: neither
+    // instrumented nor gated.
+    skipFiles: ["contracts/test/**", "contracts/bench/**"],
   },
   typechain: {
     outDir: "typechain-types",
