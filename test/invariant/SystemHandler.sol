@@ -33,7 +33,8 @@ contract SystemHandler is TestBase {
     uint48 internal constant ADMIN_DELAY = 3 days;
     uint256 internal constant USD = 1e6;
     uint256 public constant MAX_VEHICLES = 8;
-    uint256 public constant GANTRIES = 2;
+    /// @dev Gantries 1 and 2 stay in service; gantry 3 may be retired (see {retireGantry}).
+    uint256 public constant GANTRIES = 3;
     uint256 internal constant MAX_SCANS = 8;
     uint256 internal constant LEAF_BYTES = 22;
 
@@ -448,6 +449,15 @@ contract SystemHandler is TestBase {
         oracleKey[gantryId] = newKey;
         ++oracleKeysUsed[gantryId];
         _count("rotateOracleKey");
+    }
+
+    /// @notice The toll admin retires gantry 3 (now and then): its scans from then on are skipped, earlier ones
+    /// still settle.
+    function retireGantry(uint256 seed) external action {
+        if (seed % 4 != 0 || escrow.gantry(3).retiredAt != 0) return;
+        vm.prank(TOLL_ADMIN);
+        escrow.retireGantry(3);
+        _count("retireGantry");
     }
 
     /// @notice The pauser pauses (rarely) or unpauses.
