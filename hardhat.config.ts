@@ -107,9 +107,14 @@ export default defineConfig({
       },
     },
   },
+  // Read only when `hardhat verify` or `ignition verify` runs: nothing else needs an explorer key.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
   coverage: {
-    // Test-only contracts (hostile tokens and receivers) are not platechain code: neither instrumented nor gated.
-    skipFiles: ["contracts/test/**"],
+    // Test-only contracts (hostile tokens and receivers) and the benchmark peers are not platechain code: neither
+    // instrumented nor gated.
+    skipFiles: ["contracts/test/**", "contracts/bench/**"],
   },
   typechain: {
     outDir: "typechain-types",

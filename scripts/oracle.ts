@@ -7,6 +7,8 @@
  *
  * Exit codes: 0 done, 1 fatal error, 2 bad settings, 3 done but some batches failed (they are retried on restart).
  */
+import { existsSync } from "node:fs";
+
 import dotenv from "dotenv";
 
 import { errorMessage } from "./lib/relayer/async.js";
@@ -37,6 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
+  if (config.input !== "-" && !existsSync(config.input)) throw new ConfigError("--input", `no file ${config.input}`);
   // As hardhat.config.ts does: a .env file fills the environment (never overriding it).
   dotenv.config({ quiet: true });
   const logger = createLogger({ json: config.json });
@@ -52,11 +55,16 @@ async function main(argv: readonly string[]): Promise<number> {
       keys.gasSigner,
       async () => networkFirstAccount(hardhat, config.network),
       contracts.chainId,
-      async () => provider.send("eth_accounts", []).then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
+      async () =>
+        provider
+          .send("eth_accounts", [])
+          .then((accounts: unknown) => (Array.isArray(accounts) ? accounts.map(String) : [])),
     );
     // Loaded here rather than at the top: it needs the contracts' generated types, missing before the first build.
     const { runRelayer } = await import("./lib/relayer/relayer.js").catch((error: unknown) => {
-      throw /typechain-types/.test(String(error)) ? new Error("run `npm run build` first (contract types missing)") : error;
+      throw /typechain-types/.test(String(error))
+        ? new Error("run `npm run build` first (contract types missing)")
+        : error;
     });
     const summary = await runRelayer({
       config,

@@ -963,9 +963,10 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
             }
         }
         if (arrears == 0) head = 0;
-        uint256 balance = (packed & UINT96_MASK) + remaining;
-        if (balance > UINT96_MASK) revert TollEscrowBalanceOverflow(vehicleId, packed & UINT96_MASK, remaining);
-        _accounts[vehicleId].packed = _packAccount(balance, arrears, head);
+        uint256 current = packed & UINT96_MASK;
+        // Compared before adding: an amount near 2^256 must get the custom error, not an arithmetic panic.
+        if (remaining > UINT96_MASK - current) revert TollEscrowBalanceOverflow(vehicleId, current, remaining);
+        _accounts[vehicleId].packed = _packAccount(current + remaining, arrears, head);
     }
 
     /// @dev Lowers what `vehicleId` owes `batchId` by up to `fee`; returns how much it lowered it.

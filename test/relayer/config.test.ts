@@ -184,7 +184,10 @@ describe("relayer config", function () {
       await expectKeyError({ ORACLE_KEYS: `7${KEY_A}` }, "ORACLE_KEYS entry 1");
       await expectKeyError({ ORACLE_KEYS: `7:${KEY_A},7:${KEY_B}` }, "ORACLE_KEYS entry 2");
       await expectKeyError({ ORACLE_KEYS: `4294967296:${KEY_A}` }, "ORACLE_KEYS entry 1");
-      const zero = await expectKeyError({ RELAYER_PRIVATE_KEY: "0x" + "00".repeat(32), ORACLE_KEYS: `1:${KEY_A}` }, "RELAYER_PRIVATE_KEY");
+      const zero = await expectKeyError(
+        { RELAYER_PRIVATE_KEY: "0x" + "00".repeat(32), ORACLE_KEYS: `1:${KEY_A}` },
+        "RELAYER_PRIVATE_KEY",
+      );
       expect(zero.message).not.to.contain("00".repeat(32));
     });
 

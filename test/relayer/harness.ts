@@ -40,6 +40,10 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
   child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+  // Never outlive the test process, even when it ends without running its hooks.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await answers(url))) {
@@ -184,8 +188,13 @@ export function runOracle(args: readonly string[], env: Readonly<Record<string, 
     }
   });
   child.stderr?.on("data", (chunk: Buffer) => (other += chunk.toString()));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
-    child.once("exit", (code, signal) => resolve(code ?? signal ?? "SIGKILL")),
+    child.once("exit", (code, signal) => {
+      process.removeListener("exit", killOnExit);
+      resolve(code ?? signal ?? "SIGKILL");
+    }),
   );
   const waitFor = (predicate: (line: LogLine) => boolean) => {
     const seen = lines.find(predicate);

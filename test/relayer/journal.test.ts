@@ -9,7 +9,14 @@ import { Journal, JournalError, type ReadingRecord } from "../../scripts/lib/rel
 const IDENTITY = { chainId: 31337n, escrow: "0x00000000000000000000000000000000000000E5" };
 
 function reading(gantryId: number, sequence: number, lineNo = sequence): ReadingRecord {
-  return { gantryId, sequence, vehicleId: 100 + sequence, timestamp: 1_800_000_000 + sequence, lineNo, lineHash: `h${lineNo}` };
+  return {
+    gantryId,
+    sequence,
+    vehicleId: 100 + sequence,
+    timestamp: 1_800_000_000 + sequence,
+    lineNo,
+    lineHash: `h${lineNo}`,
+  };
 }
 
 describe("relayer journal", function () {

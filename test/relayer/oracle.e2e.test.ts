@@ -114,14 +114,18 @@ describe("oracle CLI end to end (hardhat node)", function () {
     for (const vehicle of world.vehicles) {
       const owed = fees.get(vehicle.id) ?? 0n;
       const account = await world.escrow.account(vehicle.id);
-      expect(account.balance, `balance of vehicle ${vehicle.id}`).to.equal(owed > vehicle.deposit ? 0n : vehicle.deposit - owed);
-      expect(account.arrears, `arrears of vehicle ${vehicle.id}`).to.equal(owed > vehicle.deposit ? owed - vehicle.deposit : 0n);
+      expect(account.balance, `balance of vehicle ${vehicle.id}`).to.equal(
+        owed > vehicle.deposit ? 0n : vehicle.deposit - owed,
+      );
+      expect(account.arrears, `arrears of vehicle ${vehicle.id}`).to.equal(
+        owed > vehicle.deposit ? owed - vehicle.deposit : 0n,
+      );
     }
     const stolen = world.vehicles.find((v) => v.status === VehicleStatus.Stolen);
     expect(charges.stolenSightings).to.equal(readings.filter((r) => r.plate === stolen?.plate).length);
   }
 
-  it("settles a file of readings exactly, rejects hostile lines with reasons, and settles nothing twice on a rerun", async function () {
+  it("settles a file exactly, rejects hostile lines with reasons, settles nothing twice on a rerun", async function () {
     const world = await deploy();
     const readings = validReadings(world, 60);
     const now = Math.floor(Date.now() / 1000);
@@ -165,7 +169,10 @@ describe("oracle CLI end to end (hardhat node)", function () {
     expect(run.lines.some((line) => line.message === "progress")).to.equal(true);
     await expectSettledExactlyOnce(world, readings);
 
-    const rejects = (await readFile(path.join(dir, "rejects.ndjson"), "utf-8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejects = (await readFile(path.join(dir, "rejects.ndjson"), "utf-8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const expectedRejects = hostile
       .map(([, reason], index) => ({ line: 31 + index, reason }))
       .filter((r) => r.reason !== undefined);
@@ -193,7 +200,18 @@ describe("oracle CLI end to end (hardhat node)", function () {
     const input = path.join(dir, "readings.ndjson");
     await writeFile(input, ndjson(readings));
     const env = { RELAYER_PRIVATE_KEY: nodeAccount(1).privateKey };
-    const args = ["--input", input, "--batch-size", "4", "--max-wait-ms", "20", "--max-in-flight", "3", "--poll-ms", "25"];
+    const args = [
+      "--input",
+      input,
+      "--batch-size",
+      "4",
+      "--max-wait-ms",
+      "20",
+      "--max-in-flight",
+      "3",
+      "--poll-ms",
+      "25",
+    ];
     const killPoints: string[] = [];
     while (killPoints.length < CRASH_KILLS) {
       const run = oracle(world, args, env);
@@ -255,12 +273,20 @@ describe("oracle CLI end to end (hardhat node)", function () {
 
   it("refuses bad settings with an error naming them, before touching the chain", async function () {
     const world = await deploy();
-    const badFlag = oracle(world, ["--input", "x", "--batch-size", "0"]);
-    expect(await badFlag.exited).to.equal(2);
-    expect(badFlag.otherOutput()).to.contain("--batch-size");
-    const badKey = oracle(world, ["--input", "x"], { ORACLE_KEYS: "7:0x1234" });
-    expect(await badKey.exited).to.equal(2);
-    expect(badKey.otherOutput()).to.contain("ORACLE_KEYS entry 1").and.not.contain("0x1234");
+    const input = path.join(dir, "readings.ndjson");
+    await writeFile(input, ndjson(validReadings(world, 1)));
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [["--input", input, "--batch-size", "0"], {}, "--batch-size: must be a whole number from 1"],
+      [["--input", path.join(dir, "missing.ndjson")], {}, "--input: no file"],
+      [["--input", input], { ORACLE_KEYS: "7:0x1234" }, "ORACLE_KEYS entry 1: is not a 32-byte hex private key"],
+      [["--input", input, "--manifest", input], {}, "--manifest: manifest"],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = oracle(world, args, env);
+      expect(await run.exited, message).to.equal(2);
+      expect(run.otherOutput()).to.contain(message).and.not.contain("0x1234");
+    }
+    expect(await world.escrow.isScanSettled(7, 1)).to.equal(false);
   });
 
   function runWithRpc(world: TollWorld, url: string, args: readonly string[]): OracleRun {
@@ -310,10 +336,12 @@ async function killSomewhere(run: OracleRun, phase: (typeof KILL_PHASES)[number]
     const message = phase === "sent" ? "batch sent" : "batch confirmed";
     const nth = 1 + Math.floor(Math.random() * 2);
     let seen = 0;
-    const reached = run.waitFor((line) => line.message === message && ++seen >= nth).then(
-      () => "reached" as const,
-      () => "finished" as const,
-    );
+    const reached = run
+      .waitFor((line) => line.message === message && ++seen >= nth)
+      .then(
+        () => "reached" as const,
+        () => "finished" as const,
+      );
     if ((await Promise.race([reached, finished])) === "finished") return undefined;
     // A few milliseconds more, so some kills land between the journal write and the broadcast that follow.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 15)));

@@ -41,10 +41,7 @@ describe("relayer reader", function () {
 
     it("cuts a long line at the limit, flags it, and resumes at the next line", function () {
       const splitter = new LineSplitter(8);
-      const lines = [
-        ...splitter.push(encode("0123456789abcdef")),
-        ...splitter.push(encode("ghij\nok\n")),
-      ];
+      const lines = [...splitter.push(encode("0123456789abcdef")), ...splitter.push(encode("ghij\nok\n"))];
       expect(lines).to.deep.equal([
         { lineNo: 1, text: "01234567", tooLong: true },
         { lineNo: 2, text: "ok", tooLong: false },

@@ -168,7 +168,12 @@ describe("runRelayer (in-process)", function () {
     const readings = gantryReadings(world, 4);
     await connection.provider.request({ method: "evm_setAutomine", params: [false] });
     {
-      const run = start(world, gasWallet, readings, { batchSize: 4, maxWaitMs: 60_000, stuckAfterMs: 200, maxInFlight: 1 });
+      const run = start(world, gasWallet, readings, {
+        batchSize: 4,
+        maxWaitMs: 60_000,
+        stuckAfterMs: 200,
+        maxInFlight: 1,
+      });
       await run.waitFor("stuck transaction replaced");
       await connection.provider.request({ method: "evm_mine", params: [] });
       const { summary, entries } = await run.done;
@@ -182,7 +187,10 @@ describe("runRelayer (in-process)", function () {
       const mined = await provider.getTransaction(String(confirmed?.tx));
       expect(original).to.equal(null);
       expect(mined?.nonce).to.equal(sent?.nonce);
-      const journal = Journal.open(path.join(dir, "journal.sqlite"), { chainId: world.chainId, escrow: await world.escrow.getAddress() });
+      const journal = Journal.open(path.join(dir, "journal.sqlite"), {
+        chainId: world.chainId,
+        escrow: await world.escrow.getAddress(),
+      });
       const txs = journal.transactionsOf(1);
       journal.close();
       const first = Transaction.from(txs[0].raw);
@@ -213,7 +221,8 @@ describe("runRelayer (in-process)", function () {
     const readings = gantryReadings(world, 3).map((reading, index) => ({ ...reading, time: chainNow + 2 + index }));
     // ...while the relayer's own clock runs ahead: it sees nothing wrong with them.
     const clock = () => Math.floor(Date.now() / 1000) + 30;
-    const { summary, entries } = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, clock }).done;
+    const { summary, entries } = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, clock })
+      .done;
     expect(entries.some((entry) => entry.message.startsWith("scans ahead of the chain's clock"))).to.equal(true);
     expect(summary.batchesConfirmed).to.be.at.least(2);
     expect(summary.scansConfirmed).to.equal(3);

@@ -38,9 +38,19 @@ describe("relayer building blocks", function () {
       const escrow = Wallet.createRandom().address;
       const scans = encodeScans([{ vehicleId: 5n, timestamp: 1_800_000_000n, sequence: 42n }]);
       const signature = await signScanBatch(oracle, escrow, 31337n, 7, scans);
-      const signer = verifyTypedData(scanBatchDomain(escrow, 31337n), SCAN_BATCH_TYPES, { gantryId: 7, scans }, signature);
+      const signer = verifyTypedData(
+        scanBatchDomain(escrow, 31337n),
+        SCAN_BATCH_TYPES,
+        { gantryId: 7, scans },
+        signature,
+      );
       expect(signer).to.equal(oracle.address);
-      const otherChain = verifyTypedData(scanBatchDomain(escrow, 1n), SCAN_BATCH_TYPES, { gantryId: 7, scans }, signature);
+      const otherChain = verifyTypedData(
+        scanBatchDomain(escrow, 1n),
+        SCAN_BATCH_TYPES,
+        { gantryId: 7, scans },
+        signature,
+      );
       expect(otherChain).not.to.equal(oracle.address);
     });
   });
@@ -58,7 +68,13 @@ describe("relayer building blocks", function () {
           throw error;
         },
       });
-      for (const [gantry, sequence] of [[1, 1], [2, 1], [1, 2], [1, 3]]) batcher.add(reading(gantry, sequence));
+      for (const [gantry, sequence] of [
+        [1, 1],
+        [2, 1],
+        [1, 2],
+        [1, 3],
+      ])
+        batcher.add(reading(gantry, sequence));
       await batcher.idle();
       expect(sealed).to.deep.equal([[1, [1, 2]]]);
       expect(batcher.waiting).to.equal(2);
@@ -172,7 +188,9 @@ describe("relayer building blocks", function () {
       logger.debug("A#b", "hidden");
       logger.warn("Rpc#call", "RPC call failed; retrying", { attempt: 2, error: "connect ECONNREFUSED" });
       expect(lines).to.have.length(1);
-      expect(lines[0]).to.match(/^\d\d:\d\d:\d\d WARN \[Rpc#call\] RPC call failed; retrying {2}attempt=2 error="connect/);
+      expect(lines[0]).to.match(
+        /^\d\d:\d\d:\d\d WARN \[Rpc#call\] RPC call failed; retrying {2}attempt=2 error="connect/,
+      );
       expect(entries.map((e) => e.level)).to.deep.equal(["warn"]);
     });
   });
@@ -194,7 +212,11 @@ describe("relayer building blocks", function () {
     it("retries transient failures until the call succeeds", async function () {
       let calls = 0;
       let retries = 0;
-      const rpc = new Rpc({ logger: createLogger({ json: true, write: () => {} }), signal: new AbortController().signal, onRetry: () => retries++ });
+      const rpc = new Rpc({
+        logger: createLogger({ json: true, write: () => {} }),
+        signal: new AbortController().signal,
+        onRetry: () => retries++,
+      });
       const result = await rpc.call("flaky", async () => {
         calls++;
         if (calls < 3) throw refused;
@@ -206,7 +228,10 @@ describe("relayer building blocks", function () {
 
     it("throws final errors at once", async function () {
       let calls = 0;
-      const rpc = new Rpc({ logger: createLogger({ json: true, write: () => {} }), signal: new AbortController().signal });
+      const rpc = new Rpc({
+        logger: createLogger({ json: true, write: () => {} }),
+        signal: new AbortController().signal,
+      });
       const reverted = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION" });
       await rpc
         .call("reverts", async () => {
@@ -222,11 +247,17 @@ describe("relayer building blocks", function () {
 
     it("gives up with RelayerStopped when its signal fires during an outage", async function () {
       const stop = new AbortController();
-      const rpc = new Rpc({ logger: createLogger({ json: true, write: () => {} }), signal: stop.signal, onRetry: () => stop.abort() });
-      await rpc.call("down", async () => Promise.reject(refused)).then(
-        () => expect.fail("expected a throw"),
-        (error: unknown) => expect(error).to.be.instanceOf(RelayerStopped),
-      );
+      const rpc = new Rpc({
+        logger: createLogger({ json: true, write: () => {} }),
+        signal: stop.signal,
+        onRetry: () => stop.abort(),
+      });
+      await rpc
+        .call("down", async () => Promise.reject(refused))
+        .then(
+          () => expect.fail("expected a throw"),
+          (error: unknown) => expect(error).to.be.instanceOf(RelayerStopped),
+        );
     });
   });
 });

@@ -82,7 +82,8 @@ describe("relayer validator", function () {
 
     it("accepts every line of examples/readings.ndjson", async function () {
       const text = await readFile("examples/readings.ndjson", "utf-8");
-      for (const line of text.trim().split("\n")) expect(parseReading(line, 2_000_000_000, SKEW).ok, line).to.equal(true);
+      for (const line of text.trim().split("\n"))
+        expect(parseReading(line, 2_000_000_000, SKEW).ok, line).to.equal(true);
     });
 
     it("allows a time within the clock skew", function () {
@@ -120,7 +121,9 @@ describe("relayer validator", function () {
     const reasonOf = (verdict: Verdict) => (verdict.kind === "rejected" ? verdict.reason : verdict.kind);
 
     it("resolves the plate to its vehicle id", async function () {
-      const verdict = await context.validator.validate(line(1, { gantry: 7, plate: context.activePlate, time: NOW, seq: 9 }));
+      const verdict = await context.validator.validate(
+        line(1, { gantry: 7, plate: context.activePlate, time: NOW, seq: 9 }),
+      );
       expect(verdict).to.deep.equal({
         kind: "accepted",
         reading: {
@@ -135,9 +138,13 @@ describe("relayer validator", function () {
     });
 
     it("follows a rotation: the new plate resolves, the old one is a revoked (cloned) plate", async function () {
-      const fresh = await context.validator.validate(line(1, { gantry: 7, plate: context.newPlate, time: NOW, seq: 1 }));
+      const fresh = await context.validator.validate(
+        line(1, { gantry: 7, plate: context.newPlate, time: NOW, seq: 1 }),
+      );
       expect(fresh.kind === "accepted" && fresh.reading.vehicleId).to.equal(2);
-      const cloned = await context.validator.validate(line(2, { gantry: 7, plate: context.rotatedPlate, time: NOW, seq: 2 }));
+      const cloned = await context.validator.validate(
+        line(2, { gantry: 7, plate: context.rotatedPlate, time: NOW, seq: 2 }),
+      );
       expect(reasonOf(cloned)).to.equal("revoked-plate");
     });
 
@@ -149,7 +156,9 @@ describe("relayer validator", function () {
     });
 
     it("rejects a gantry the operator holds no key for", async function () {
-      const verdict = await context.validator.validate(line(1, { gantry: 9, plate: context.activePlate, time: NOW, seq: 1 }));
+      const verdict = await context.validator.validate(
+        line(1, { gantry: 9, plate: context.activePlate, time: NOW, seq: 1 }),
+      );
       expect(reasonOf(verdict)).to.equal("unknown-gantry");
     });
 

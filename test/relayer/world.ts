@@ -85,7 +85,11 @@ export async function deployTollWorld(
     MAX_SCAN_AGE,
   );
   await escrow.waitForDeployment();
-  const ledger = await new DrivingRecordLedger__factory(admin).deploy(await registry.getAddress(), ADMIN_DELAY, adminAddress);
+  const ledger = await new DrivingRecordLedger__factory(admin).deploy(
+    await registry.getAddress(),
+    ADMIN_DELAY,
+    adminAddress,
+  );
   await ledger.waitForDeployment();
   await (await registry.grantRole(await registry.REGISTRAR_ROLE(), adminAddress)).wait();
   await (await registry.grantRole(await registry.REGULATOR_ROLE(), adminAddress)).wait();
@@ -105,7 +109,9 @@ export async function deployTollWorld(
   const worldVehicles: WorldVehicle[] = [];
   for (const [index, vehicle] of vehicles.entries()) {
     const plate = Wallet.createRandom().address;
-    await (await registry.registerVehicle(adminAddress, plate, id(`VIN-${index}-${plate}`), vehicle.vehicleClass)).wait();
+    await (
+      await registry.registerVehicle(adminAddress, plate, id(`VIN-${index}-${plate}`), vehicle.vehicleClass)
+    ).wait();
     const vehicleId = await registry.totalVehicles();
     if (vehicle.deposit > 0n) await (await escrow.deposit(vehicleId, vehicle.deposit)).wait();
     if (vehicle.status !== undefined && vehicle.status !== VehicleStatus.Active) {

@@ -66,11 +66,14 @@ export class Batcher {
       this.#admit(reading);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#held.delete(timer);
-      this.#admit(reading);
-      this.#released.notify();
-    }, waitSeconds * 1000 + HOLD_MARGIN_MS);
+    const timer = setTimeout(
+      () => {
+        this.#held.delete(timer);
+        this.#admit(reading);
+        this.#released.notify();
+      },
+      waitSeconds * 1000 + HOLD_MARGIN_MS,
+    );
     this.#held.add(timer);
   }
 

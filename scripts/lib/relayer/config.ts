@@ -101,7 +101,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --help                  this text
 
 Keys (Hardhat keystore or environment): ORACLE_KEYS="<gantry>:<key>,...", or ORACLE_PRIVATE_KEY with
-ORACLE_GANTRIES="<id>,<from>-<to>,..."; RELAYER_PRIVATE_KEY pays gas (defaults to the first account on local networks).`;
+ORACLE_GANTRIES="<id>,<from>-<to>,..."; RELAYER_PRIVATE_KEY pays gas (on local networks it defaults to the
+first account).`;
 
 /** What a caller may set; everything but `network` and `input` has a default. */
 export type RelayerConfigInput = Partial<RelayerConfig> & Pick<RelayerConfig, "network" | "input">;
@@ -112,7 +113,8 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
   if (!NETWORK_NAME.test(network)) throw new ConfigError("--network", `"${network}" is not a network name`);
   if (input.input === "") throw new ConfigError("--input", "must be a file path or -");
   const follow = input.follow ?? false;
-  if (follow && input.input === "-") throw new ConfigError("--follow", "needs a file; standard input is followed anyway");
+  if (follow && input.input === "-")
+    throw new ConfigError("--follow", "needs a file; standard input is followed anyway");
   const defaultsDir = path.join("var", "relayer", network);
   const config: RelayerConfig = {
     network,
@@ -132,7 +134,12 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
     maxLineBytes: checkInt("--max-line-bytes", input.maxLineBytes ?? DEFAULTS.maxLineBytes, 64, 1 << 20),
     stuckAfterMs: checkInt("--stuck-after-ms", input.stuckAfterMs ?? DEFAULTS.stuckAfterMs, 100, 86_400_000),
     pollIntervalMs: checkInt("--poll-ms", input.pollIntervalMs ?? DEFAULTS.pollIntervalMs, 10, 600_000),
-    progressIntervalMs: checkInt("--progress-ms", input.progressIntervalMs ?? DEFAULTS.progressIntervalMs, 100, 3_600_000),
+    progressIntervalMs: checkInt(
+      "--progress-ms",
+      input.progressIntervalMs ?? DEFAULTS.progressIntervalMs,
+      100,
+      3_600_000,
+    ),
     maxFeePerGas: input.maxFeePerGas,
     maxGasPerTx: checkInt("--max-gas-per-tx", input.maxGasPerTx ?? DEFAULTS.maxGasPerTx, 100_000, DEFAULTS.maxGasPerTx),
   };
@@ -208,7 +215,9 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
   return { help: false, config };
 }
 
-type FlagValues = { [K in keyof typeof CLI_OPTIONS]?: (typeof CLI_OPTIONS)[K]["type"] extends "string" ? string : boolean };
+type FlagValues = {
+  [K in keyof typeof CLI_OPTIONS]?: (typeof CLI_OPTIONS)[K]["type"] extends "string" ? string : boolean;
+};
 
 function parseFlags(argv: readonly string[]): FlagValues {
   try {

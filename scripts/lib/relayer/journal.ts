@@ -158,7 +158,9 @@ export class Journal {
     } catch (error) {
       db.close();
       const busy = error instanceof Error && /locked|busy/i.test(error.message);
-      throw new JournalError(busy ? `journal ${file} is in use by another relayer` : `journal ${file}: ${String(error)}`);
+      throw new JournalError(
+        busy ? `journal ${file} is in use by another relayer` : `journal ${file}: ${String(error)}`,
+      );
     }
     const journal = new Journal(db);
     try {
@@ -213,7 +215,9 @@ export class Journal {
 
   /** Whether this very line (number and content) was rejected before. */
   wasRejected(lineNo: number, lineHash: string): boolean {
-    return this.#get("SELECT 1 AS hit FROM rejects WHERE line_no = ? AND line_hash = ?", lineNo, lineHash) !== undefined;
+    return (
+      this.#get("SELECT 1 AS hit FROM rejects WHERE line_no = ? AND line_hash = ?", lineNo, lineHash) !== undefined
+    );
   }
 
   recordReject(lineNo: number, lineHash: string, reason: string): void {
@@ -242,8 +246,9 @@ export class Journal {
     this.#transaction(() => {
       this.#run(
         // The same signed bytes twice (re-signed with unchanged fees) are one transaction.
-        `INSERT OR IGNORE INTO transactions (hash, batch_id, sender, nonce, max_fee_per_gas, max_priority_fee_per_gas, raw,
-           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO transactions
+           (hash, batch_id, sender, nonce, max_fee_per_gas, max_priority_fee_per_gas, raw, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         tx.hash,
         tx.batchId,
         tx.from,
@@ -316,7 +321,8 @@ export class Journal {
     const readings = this.#get("SELECT COUNT(*) AS n, COUNT(*) - COUNT(batch_id) AS unbatched FROM readings");
     const gas = this.#all("SELECT gas_used FROM batches WHERE state = 'confirmed' AND gas_used IS NOT NULL");
     const settled = this.#get(
-      "SELECT COUNT(*) AS n FROM readings JOIN batches ON readings.batch_id = batches.id WHERE batches.state = 'confirmed'",
+      `SELECT COUNT(*) AS n FROM readings JOIN batches ON readings.batch_id = batches.id
+       WHERE batches.state = 'confirmed'`,
     );
     return {
       readings: Number(readings?.n ?? 0),
@@ -368,7 +374,8 @@ export class Journal {
   #setState(batchId: number, state: BatchState, fields: Record<string, SQLInputValue>): void {
     const names = Object.keys(fields);
     const assignments = names.map((name) => `${name} = ?`).join(", ");
-    const sql = `UPDATE batches SET state = ?, updated_at = ?${names.length > 0 ? ", " + assignments : ""} WHERE id = ?`;
+    const set = names.length > 0 ? `, ${assignments}` : "";
+    const sql = `UPDATE batches SET state = ?, updated_at = ?${set} WHERE id = ?`;
     const changes = this.#run(sql, state, Date.now(), ...Object.values(fields), batchId).changes;
     if (Number(changes) !== 1) throw new JournalError(`no batch ${batchId}`);
   }

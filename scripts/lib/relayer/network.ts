@@ -86,7 +86,10 @@ export async function resolveGasSigner(
   const wallet = await firstAccount();
   const accounts = (await nodeAccounts()).map((account) => account.toLowerCase());
   if (wallet === undefined || (accounts.length > 0 && !accounts.includes(wallet.address.toLowerCase()))) {
-    throw new ConfigError("RELAYER_PRIVATE_KEY", "is not set and the node's first account is not one the relayer knows");
+    throw new ConfigError(
+      "RELAYER_PRIVATE_KEY",
+      "is not set and the node's first account is not one the relayer knows",
+    );
   }
   return wallet;
 }
@@ -98,13 +101,17 @@ const ORACLE_VARIABLES: ReadonlySet<string> = new Set(["ORACLE_KEYS", "ORACLE_PR
  * keys count as configured by the environment when it sets ORACLE_KEYS or ORACLE_PRIVATE_KEY: the keystore is then
  * not asked for the other oracle variables (nor loaded, when nothing else needs it).
  */
-export function cliSecretResolver(env: Readonly<Record<string, string | undefined>>, hardhat: HardhatLoader): SecretResolver {
+export function cliSecretResolver(
+  env: Readonly<Record<string, string | undefined>>,
+  hardhat: HardhatLoader,
+): SecretResolver {
   const fromEnv = envResolver(env);
   return async (name) => {
     const value = await fromEnv(name);
     if (value !== undefined) return value;
     if (ORACLE_VARIABLES.has(name)) {
-      const oracleInEnv = (await fromEnv("ORACLE_KEYS")) !== undefined || (await fromEnv("ORACLE_PRIVATE_KEY")) !== undefined;
+      const oracleInEnv =
+        (await fromEnv("ORACLE_KEYS")) !== undefined || (await fromEnv("ORACLE_PRIVATE_KEY")) !== undefined;
       if (oracleInEnv) return undefined;
     }
     return keystoreValue(await hardhat(), name);

@@ -93,6 +93,7 @@ class RelayerRun {
   /** Hard stop: RPC retries and confirmation polling give up. Fired after the grace period. */
   readonly #halting = new AbortController();
   #journal: Journal | undefined;
+  #batcher: Batcher | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #fatal: unknown = undefined;
 
@@ -118,6 +119,7 @@ class RelayerRun {
     this.#journal = journal;
     // The batcher and the queue feed each other: sealed batches go to the queue, unsettled scans come back.
     const batcher = this.#createBatcher(Math.min(config.batchSize, maxScans), () => queue);
+    this.#batcher = batcher;
     const queue = this.#createQueue(escrow, journal, sendRpc, batcher);
     await this.#logStart(Math.min(config.batchSize, maxScans));
     await queue.recover();
@@ -192,6 +194,7 @@ class RelayerRun {
 
   dispose(): void {
     clearInterval(this.#progressTimer);
+    this.#batcher?.discard();
     this.#stopping.abort();
     this.#halting.abort();
     this.#journal?.close();
@@ -211,7 +214,8 @@ class RelayerRun {
         maxLineBytes: this.#config.maxLineBytes,
         pollIntervalMs: this.#config.pollIntervalMs,
         signal,
-        onRestart: (file) => this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
+        onRestart: (file) =>
+          this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
       });
       for await (const line of lines) {
         if (signal.aborted) break;
@@ -340,9 +344,13 @@ class RelayerRun {
       chunk.forEach(([gantryId], index) => (answers[index] ? undefined : refused.push(gantryId)));
     }
     if (refused.length === 0) return;
-    this.#logger.warn("Relayer#start", "the escrow does not accept these gantries' oracle keys; their batches will fail", {
-      gantries: refused,
-    });
+    this.#logger.warn(
+      "Relayer#start",
+      "the escrow does not accept these gantries' oracle keys; their batches will fail",
+      {
+        gantries: refused,
+      },
+    );
   }
 
   async #finish(batcher: Batcher, queue: TxQueue, sending: Promise<void>): Promise<void> {
@@ -401,7 +409,8 @@ class RelayerRun {
 
   #summary(): RelayerSummary {
     const counts = this.#journal?.counts();
-    const unfinishedBatches = counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
+    const unfinishedBatches =
+      counts === undefined ? 0 : counts.batches.pending + counts.batches.sent + counts.batches.failed;
     const summary: RelayerSummary = {
       ...this.#stats,
       stoppedBy: this.#o.signal?.aborted === true ? "signal" : "end-of-input",

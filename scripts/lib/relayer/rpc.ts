@@ -61,8 +61,18 @@ const FINAL_CODES = new Set([
 ]);
 
 const TRANSIENT_MESSAGE = /socket hang up|fetch failed|ECONNRESET|ECONNREFUSED|network|timeout|other side closed/i;
-const FINAL_MESSAGE =
-  /nonce too low|nonce has already been used|already known|known transaction|replacement transaction underpriced|insufficient funds|execution reverted|revert/i;
+const FINAL_MESSAGE = new RegExp(
+  [
+    "nonce too low",
+    "nonce has already been used",
+    "already known",
+    "known transaction",
+    "replacement transaction underpriced",
+    "insufficient funds",
+    "revert",
+  ].join("|"),
+  "i",
+);
 
 /** Sorts an error from an RPC call. */
 export function classifyRpcError(error: unknown): RpcErrorKind {

@@ -226,13 +226,20 @@ export class TxQueue {
     const gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
     if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit };
     if (batch.scanCount > 1) return { kind: "split" };
-    return { kind: "fail", reason: `one scan needs ${gasLimit} gas with headroom, over the ${this.#o.maxGasPerTx} cap` };
+    return {
+      kind: "fail",
+      reason: `one scan needs ${gasLimit} gas with headroom, over the ${this.#o.maxGasPerTx} cap`,
+    };
   }
 
   /** The escrow is paused: nothing settles until it is not, so the batch waits at the head of the queue. */
   async #waitAndRetry(batch: BatchRecord, reason: string): Promise<void> {
     const waitMs = this.#o.pollIntervalMs * PAUSED_RECHECK_POLLS;
-    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", { batch: batch.id, reason, retryInMs: waitMs });
+    this.#o.logger.warn("TxQueue#simulate", "escrow paused; batch waits", {
+      batch: batch.id,
+      reason,
+      retryInMs: waitMs,
+    });
     this.#queue.unshift(batch.id);
     await sleep(waitMs, this.#o.stopSending);
   }

@@ -1,8 +1,9 @@
 /**
  * Turns an input line into a reading ready to journal, or into a reject with a reason. The checks run cheapest
  * first and the registry is asked last: line length, JSON, field types and ranges, the journal (a line seen before
- * the last restart is skipped silently, a second reading with a journaled key is a duplicate), the gantry's key, the clock, and finally
- * the plate, resolved to a vehicle id through the registry's `vehicleIdOfPlate` with a small cache.
+ * the last restart is skipped silently, a second reading with a journaled key is a duplicate), the gantry's key, the
+ * clock, and finally the plate, resolved to a vehicle id through the registry's `vehicleIdOfPlate` with a small
+ * cache.
  */
 import { createHash } from "node:crypto";
 
