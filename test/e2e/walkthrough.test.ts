@@ -8,6 +8,7 @@ import { expect } from "chai";
 
 import { parseManifest } from "../../scripts/lib/manifest.js";
 import { startHardhatNode, type HardhatNode } from "../relayer/harness.js";
+import { skipUnderCoverage } from "../utils/coverage.js";
 
 const run = promisify(execFile);
 
@@ -23,6 +24,9 @@ function relayerSummary(output: string): Record<string, unknown> {
  * the example world, relay its readings with the oracle CLI, read a vehicle's report with the insurer's CLI.
  */
 describe("README walkthrough on a local node: deploy, seed, relay, read", function () {
+  before(function () {
+    skipUnderCoverage(this, "contracts running in a separate hardhat node are not measured, and npm test has already run this");
+  });
   this.timeout(240_000);
   let node: HardhatNode;
   let dir: string;

@@ -14,6 +14,7 @@ import { TrustLevel, encodeBatch, ledgerDomain, signRecord } from "../../scripts
 import type { RecordSubmission } from "../../scripts/lib/ledger.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 import { ADMIN_DELAY, DAY, makeRecord } from "./ledgerSetup.js";
+import { skipUnderCoverage } from "../utils/coverage.js";
 
 /**
  * The insurer CLI end to end: a real `hardhat node` on a free loopback port, contracts deployed and records appended
@@ -98,6 +99,9 @@ async function runCli(args: readonly string[]): Promise<CliRun> {
 }
 
 describe("insurer CLI against a hardhat node", function () {
+  before(function () {
+    skipUnderCoverage(this, "contracts running in a separate hardhat node are not measured, and npm test has already run this");
+  });
   this.timeout(300_000);
 
   let node: ChildProcess | undefined;

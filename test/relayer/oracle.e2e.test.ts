@@ -26,6 +26,7 @@ import {
   type Reading,
   type TollWorld,
 } from "./world.js";
+import { skipUnderCoverage } from "../utils/coverage.js";
 
 /** The accounts every `hardhat node` funds (a public test mnemonic). */
 const NODE_MNEMONIC = "test test test test test test test test test test test junk";
@@ -34,6 +35,9 @@ const nodeAccount = (index: number) => HDNodeWallet.fromPhrase(NODE_MNEMONIC, un
 const CRASH_KILLS = 21;
 
 describe("oracle CLI end to end (hardhat node)", function () {
+  before(function () {
+    skipUnderCoverage(this, "contracts running in a separate hardhat node are not measured, and npm test has already run this");
+  });
   this.timeout(180_000);
 
   let node: HardhatNode;
