@@ -217,6 +217,23 @@ const withdrawals: fc.Arbitrary<Hostile> = fc.oneof(
   }),
 );
 
+const cancellations: fc.Arbitrary<Hostile> = fc.oneof(
+  anyAccount.map((caller): Hostile => ({
+    label: `cancellation by ${caller} of a request never made`,
+    send: (f) => f.escrow.connect(f.accounts[caller]).cancelWithdrawal(f.truck),
+    refusedBy: escrowError,
+    error: "TollEscrowNoWithdrawalRequest",
+    args: (f) => [f.truck],
+  })),
+  outsider.map((caller): Hostile => ({
+    label: `cancellation by ${caller}, who neither made the request nor owns the vehicle`,
+    send: (f) => f.escrow.connect(f.accounts[caller]).cancelWithdrawal(f.car),
+    refusedBy: escrowError,
+    error: "TollEscrowNotVehicleOwner",
+    args: (f) => [f.car, f.accounts[caller].address],
+  })),
+);
+
 // ------------------------------------------------------------------------------------------------------------------
 // Escrow revenue, disputes, administration
 // ------------------------------------------------------------------------------------------------------------------
@@ -866,7 +883,7 @@ const ledgerInputs: fc.Arbitrary<Hostile> = fc.oneof(
 );
 
 describe("Hostile calls", function () {
-  const groups = ["deposits", "withdrawals", "revenue", "disputes", "gantry administration", "calls without the role", "registry", "ledger"];
+  const groups = ["deposits", "withdrawals", "cancellations", "revenue", "disputes", "gantry administration", "calls without the role", "registry", "ledger"];
 
   after(function () {
     const total = groups.reduce((sum, group) => sum + (tally.get(group) ?? 0), 0);
@@ -879,6 +896,10 @@ describe("Hostile calls", function () {
 
   it("withdrawals without a request, by others, too early, too late, to zero, of zero, beyond the balance, after a sale", async function () {
     await refusedProperty("withdrawals", withdrawals, 100);
+  });
+
+  it("cancellations of requests never made, or by someone with no say over the vehicle", async function () {
+    await refusedProperty("cancellations", cancellations, 30);
   });
 
   it("releases of unknown, released or still-disputable batches; claims of nothing or to zero", async function () {

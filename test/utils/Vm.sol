@@ -31,6 +31,8 @@ interface Vm {
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
     function snapshotValue(string calldata name, uint256 value) external;
     function chainId(uint256 newChainId) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
     function recordLogs() external;
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function getRecordedLogs() external returns (Log[] memory logs);
