@@ -58,6 +58,8 @@ export async function startHardhatNode(): Promise<HardhatNodeProcess> {
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error("hardhat node has no pid");
+  // `hardhat node` logs and decodes every request; the benchmark measures the chain, not the node's console.
+  await rpc(url, "hardhat_setLoggingEnabled", [false]);
   return { url, pid, peakRssBytes: () => treePeakRss(pid), stop: () => stop(child) };
 }
 
@@ -68,6 +70,17 @@ function hardhatCli(): string {
   const bin = typeof manifest.bin === "string" ? manifest.bin : manifest.bin?.hardhat;
   if (bin === undefined) throw new Error(`${manifestPath} names no hardhat executable`);
   return path.join(path.dirname(manifestPath), bin);
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: { message?: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message ?? "failed"}`);
+  return body.result;
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -15,6 +15,7 @@ import { network } from "hardhat";
 import { createFleet, feeOf, simulateDay, vehiclesByPlate, vinCommitmentOf } from "../../scripts/lib/fleet/model.js";
 import type { Fleet, Reading } from "../../scripts/lib/fleet/model.js";
 import { makeRelayerConfig } from "../../scripts/lib/relayer/config.js";
+import { createProvider } from "../../scripts/lib/relayer/network.js";
 import { createLogger } from "../../scripts/lib/relayer/logger.js";
 import { runRelayer } from "../../scripts/lib/relayer/relayer.js";
 import type { RelayerSummary } from "../../scripts/lib/relayer/relayer.js";
@@ -47,6 +48,8 @@ const DEPOSIT = 2_000n * TOKEN;
 const SETUP_CONCURRENCY = 32;
 /** Hardhat's default accounts (the node funds and unlocks them). */
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+/** The relayer's receipt polling: a local node mines on arrival, so confirmations come within milliseconds. */
+const POLL_INTERVAL_MS = 50;
 /** NDJSON lines per chunk handed to the relayer's reader. */
 const LINES_PER_CHUNK = 2_000;
 
@@ -198,7 +201,7 @@ async function relay(
   input: AsyncIterable<string>,
   log: (message: string) => void,
 ): Promise<RelayerSummary> {
-  const provider = new JsonRpcProvider(node.url, world.chainId, { staticNetwork: true });
+  const provider = createProvider(node.url, world.chainId, POLL_INTERVAL_MS);
   const gasSigner = HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0/9").connect(provider);
   const oracleSigners = new Map<number, Wallet>();
   for (const gantry of world.fleet.gantries) {
@@ -213,7 +216,7 @@ async function relay(
     journalPath: path.join(workDir, "journal.sqlite"),
     rejectsPath: path.join(workDir, "rejects.ndjson"),
     maxInFlight: 8,
-    pollIntervalMs: 50,
+    pollIntervalMs: POLL_INTERVAL_MS,
     progressIntervalMs: 15_000,
   });
   const logger = createLogger({
