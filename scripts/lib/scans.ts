@@ -93,6 +93,30 @@ export function unpackScan(record: bigint): Scan {
   };
 }
 
+/**
+ * What one `submitScans` transaction may use beyond its scans: base cost, signature and calldata, the EIP-712
+ * digest and ecrecover, the gantry, the batch's commitment (a new slot) and revenue. The first batch an escrow
+ * ever settles, with one scan, uses about 124,000 in all.
+ */
+export const SCAN_BATCH_GAS_FIXED = 150_000n;
+/**
+ * What one scan may add at most: its calldata, a vehicle never funded (its account slot and a debt slot created),
+ * flagged stolen (a sighting event), in a settled-scan bitmap word of its own. The gas test's worst batch of
+ * MAX_SCANS_PER_BATCH such scans measures about 76,300 a scan, fixed part included.
+ */
+export const SCAN_GAS_WORST_CASE = 80_000n;
+
+/**
+ * A gas limit that no batch of `scanCount` scans can exceed, whatever the chain's state when it is mined: the
+ * escrow's work per scan is bounded (no loops over history), so no estimate is needed. Holds on chains that price
+ * gas as Ethereum does (Ethereum, OP-stack L2s); a chain that adds L1 data costs to the gas used (Arbitrum) needs an
+ * estimate instead. `test/toll/TollEscrow.gas.test.ts` checks the worst case against it.
+ */
+export function scanBatchGasLimit(scanCount: number): bigint {
+  if (!Number.isSafeInteger(scanCount) || scanCount < 1) throw new RangeError(`no batch has ${scanCount} scans`);
+  return SCAN_BATCH_GAS_FIXED + BigInt(scanCount) * SCAN_GAS_WORST_CASE;
+}
+
 /** The `scans` argument of `submitScans`: the hex of the tightly packed records, in order. */
 export function encodeScans(scans: readonly Scan[]): string {
   if (scans.length === 0) return "0x";
@@ -166,7 +190,10 @@ export function scanBatchDigest(
   scansHex: string,
 ): string {
   const domain = scanBatchDomain(escrowAddress, chainId);
-  return TypedDataEncoder.hash(domain, SCAN_BATCH_TYPES, { gantryId, scans: scansHex });
+  return TypedDataEncoder.hash(domain, SCAN_BATCH_TYPES, {
+    gantryId,
+    scans: scansHex,
+  });
 }
 
 const BATCH_SETTLED = new Interface([
@@ -194,7 +221,10 @@ export interface SettledBatch {
 export function settledBatchFromLogs(escrowAddress: string, logs: readonly Log[]): SettledBatch {
   for (const log of logs) {
     if (log.address.toLowerCase() !== escrowAddress.toLowerCase()) continue;
-    const parsed = BATCH_SETTLED.parseLog({ topics: [...log.topics], data: log.data });
+    const parsed = BATCH_SETTLED.parseLog({
+      topics: [...log.topics],
+      data: log.data,
+    });
     if (parsed === null) continue;
     const batchId = parsed.args.getValue("batchId") as bigint;
     const commitment = parsed.args.getValue("commitment") as string;

@@ -45,6 +45,7 @@ describe("relayer config", function () {
       expect(config.manifestPath).to.equal("deployments/localhost.json");
       expect(config.follow).to.equal(false);
       expect(config.dryRun).to.equal(false);
+      expect(config.gasLimit).to.equal("bound");
     });
 
     it("reads every flag", function () {
@@ -68,6 +69,7 @@ describe("relayer config", function () {
         "--progress-ms=1000",
         "--max-fee-gwei=1.5",
         "--max-gas-per-tx=3000000",
+        "--gas-limit=estimate",
       ]);
       expect(config).to.include({
         network: "sepolia",
@@ -88,6 +90,7 @@ describe("relayer config", function () {
         pollIntervalMs: 50,
         progressIntervalMs: 1000,
         maxGasPerTx: 3_000_000,
+        gasLimit: "estimate",
       });
       expect(config.maxFeePerGas).to.equal(1_500_000_000n);
     });
@@ -120,6 +123,9 @@ describe("relayer config", function () {
         [[...base, "--max-fee-gwei", "abc"], "--max-fee-gwei"],
         [[...base, "--max-fee-gwei", "0"], "--max-fee-gwei"],
         [[...base, "--max-gas-per-tx", "20000000"], "--max-gas-per-tx"],
+        // Below one scan's worst case, which is the least a bounded gas limit can be.
+        [[...base, "--max-gas-per-tx", "200000"], "--max-gas-per-tx"],
+        [[...base, "--gas-limit", "auto"], "--gas-limit"],
         [[...base, "--bogus"], "--bogus"],
         [["--network", "localhost", "--input", "-", "--follow"], "--follow"],
       ];
@@ -128,6 +134,20 @@ describe("relayer config", function () {
           expectConfigError(() => parseCliArgs(argv), setting);
         });
       }
+    });
+
+    it("accepts a cap below one scan's worst case when the gas limit is estimated", function () {
+      const config = configOf([
+        "--network",
+        "localhost",
+        "--input",
+        "x",
+        "--gas-limit",
+        "estimate",
+        "--max-gas-per-tx",
+        "200000",
+      ]);
+      expect(config).to.include({ gasLimit: "estimate", maxGasPerTx: 200_000 });
     });
 
     it("does not echo an RPC URL, which may carry an API key", function () {

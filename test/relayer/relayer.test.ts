@@ -15,6 +15,7 @@ import { makeRelayerConfig, type RelayerConfigInput } from "../../scripts/lib/re
 import { Journal } from "../../scripts/lib/relayer/journal.js";
 import { createLogger, type LogEntry } from "../../scripts/lib/relayer/logger.js";
 import { runRelayer, type RelayerSummary } from "../../scripts/lib/relayer/relayer.js";
+import { scanBatchGasLimit } from "../../scripts/lib/scans.js";
 import {
   chainCharges,
   deployTollWorld,
@@ -199,6 +200,38 @@ describe("runRelayer (in-process)", function () {
     }
   });
 
+  it("sends the next batch on the nonce of a transaction the node refused, leaving no gap", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const [first, second] = world.gantries;
+    const all = validReadings(world, 10 * world.gantries.length);
+    const big = all.filter((reading) => reading.gantry === first.id).slice(0, 8);
+    const small = all.filter((reading) => reading.gantry === second.id).slice(0, 2);
+    // Blocks that hold the bound of two scans but not of eight: the node refuses the big batch's transaction.
+    const blockGasLimit = (scanBatchGasLimit(2) + scanBatchGasLimit(8)) / 2n;
+    await connection.provider.request({ method: "evm_setBlockGasLimit", params: [`0x${blockGasLimit.toString(16)}`] });
+    const settings = { batchSize: 8, maxWaitMs: 60_000 };
+    const { summary, entries } = await start(world, gasWallet, [...big, ...small], settings).done;
+    expect(summary).to.include({ batchesFailed: 1, batchesConfirmed: 1, scansConfirmed: 2 });
+    const failed = entries.find(
+      (entry) => entry.message === "batch failed; it stays journaled and is retried on the next start",
+    );
+    expect(String(failed?.reason)).to.match(/^transaction refused/);
+    const journal = Journal.open(path.join(dir, "journal.sqlite"), {
+      chainId: world.chainId,
+      escrow: await world.escrow.getAddress(),
+    });
+    const refusedNonce = journal.transactionsOf(Number(failed?.batch)).at(-1)?.nonce;
+    journal.close();
+    const confirmed = entries.find((entry) => entry.message === "batch confirmed");
+    expect((await provider.getTransaction(String(confirmed?.tx)))?.nonce).to.equal(refusedNonce);
+
+    // Blocks large enough again: the next start sends the refused batch.
+    await connection.provider.request({ method: "evm_setBlockGasLimit", params: ["0x3938700"] });
+    const { summary: retried } = await start(world, gasWallet, [...big, ...small], settings).done;
+    expect(retried).to.include({ batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 8 });
+    await expectExactlySettled(world, [...big, ...small]);
+  });
+
   it("waits while the escrow is paused and settles once it is not", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 6);
@@ -250,12 +283,28 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
-  it("splits a batch whose gas would pass the per-transaction cap, and settles every part", async function () {
+  it("splits a batch whose gas bound would pass the per-transaction cap, and settles every part", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 8);
+    // Room for the worst case of three scans, not four: eight split into four, then into pairs.
+    const cap = scanBatchGasLimit(3);
+    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: Number(cap) };
+    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).to.have.length(3);
+    expect(summary).to.include({ batchesSealed: 1, batchesFailed: 0, batchesConfirmed: 4, scansConfirmed: 8 });
+    for (const entry of entries.filter((e) => e.message === "batch confirmed")) {
+      const tx = await provider.getTransaction(String(entry.tx));
+      expect(tx?.gasLimit).to.equal(scanBatchGasLimit(2));
+    }
+    await expectExactlySettled(world, readings);
+  });
+
+  it("splits a batch whose gas estimate would pass the cap, with --gas-limit estimate", async function () {
     skipGasAssertionsUnderCoverage(this);
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 8);
     // A cap a batch of eight cannot meet (a lone scan costs about 110,000 gas, each further one 20,000 to 45,000).
-    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: 200_000 };
+    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: 200_000, gasLimit: "estimate" as const };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
     expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).not.to.be.empty;
     expect(summary).to.include({ batchesSealed: 1, batchesFailed: 0, scansConfirmed: 8 });

@@ -205,6 +205,10 @@ describe("relayer building blocks", function () {
         "final",
       );
       expect(classifyRpcError(new Error("nonce too low"))).to.equal("final");
+      expect(
+        classifyRpcError(new Error("Transaction gas limit is 790000 and exceeds block gas limit of 550000")),
+      ).to.equal("final");
+      expect(classifyRpcError(new Error("intrinsic gas too low"))).to.equal("final");
       expect(classifyRpcError(new Error("fetch failed", { cause: refused }))).to.equal("transient");
       expect(classifyRpcError(new Error("something odd"))).to.equal("unclear");
     });

@@ -6,6 +6,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { scanBatchGasLimit } from "../scans.js";
+
 /** A setting that cannot be used; `setting` names the flag or environment variable. */
 export class ConfigError extends Error {
   constructor(
@@ -55,7 +57,16 @@ export interface RelayerConfig {
   readonly maxFeePerGas: bigint | undefined;
   /** Most gas one transaction may use (gas limit included headroom): larger batches are split. */
   readonly maxGasPerTx: number;
+  /**
+   * How a batch's gas limit is set: `bound`, the escrow's worst case for the batch's size (no estimate call; for
+   * chains that price gas as Ethereum does); `estimate`, eth_estimateGas plus headroom (for chains that add L1
+   * data costs to the gas used, such as Arbitrum). Batches are simulated with eth_call either way.
+   */
+  readonly gasLimit: GasLimitMode;
 }
+
+export const GAS_LIMIT_MODES = ["bound", "estimate"] as const;
+export type GasLimitMode = (typeof GAS_LIMIT_MODES)[number];
 
 /** The defaults, chosen for an L1 or L2 with blocks every few seconds. */
 export const DEFAULTS = {
@@ -70,6 +81,7 @@ export const DEFAULTS = {
   progressIntervalMs: 5_000,
   /** EIP-7825 (osaka): no transaction may use more. */
   maxGasPerTx: 16_777_216,
+  gasLimit: "bound",
 } as const;
 
 const NETWORK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -98,6 +110,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --progress-ms <ms>      progress line interval (default ${DEFAULTS.progressIntervalMs})
   --max-fee-gwei <gwei>   never pay more than this maxFeePerGas
   --max-gas-per-tx <gas>  split batches whose gas limit would pass this (default ${DEFAULTS.maxGasPerTx})
+  --gas-limit <mode>      bound: the escrow's worst case for the batch size, no estimate call (default; Ethereum,
+                          OP-stack L2s); estimate: eth_estimateGas + 25% (chains that count L1 data as gas: Arbitrum)
   --help                  this text
 
 Keys (Hardhat keystore or environment): ORACLE_KEYS="<gantry>:<key>,...", or ORACLE_PRIVATE_KEY with
@@ -142,7 +156,15 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
     ),
     maxFeePerGas: input.maxFeePerGas,
     maxGasPerTx: checkInt("--max-gas-per-tx", input.maxGasPerTx ?? DEFAULTS.maxGasPerTx, 100_000, DEFAULTS.maxGasPerTx),
+    gasLimit: checkGasLimitMode(input.gasLimit ?? DEFAULTS.gasLimit),
   };
+  const loneScan = scanBatchGasLimit(1);
+  if (config.gasLimit === "bound" && BigInt(config.maxGasPerTx) < loneScan) {
+    throw new ConfigError(
+      "--max-gas-per-tx",
+      `must be at least ${loneScan} with --gas-limit bound (one scan's worst case); got ${config.maxGasPerTx}`,
+    );
+  }
   for (const [flag, value] of [
     ["--journal", config.journalPath],
     ["--rejects", config.rejectsPath],
@@ -177,6 +199,7 @@ const CLI_OPTIONS = {
   "progress-ms": { type: "string" },
   "max-fee-gwei": { type: "string" },
   "max-gas-per-tx": { type: "string" },
+  "gas-limit": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -211,6 +234,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     progressIntervalMs: int("progress-ms"),
     maxFeePerGas: parseGwei("--max-fee-gwei", values["max-fee-gwei"]),
     maxGasPerTx: int("max-gas-per-tx"),
+    gasLimit: values["gas-limit"] as GasLimitMode | undefined,
   });
   return { help: false, config };
 }
@@ -221,7 +245,12 @@ type FlagValues = {
 
 function parseFlags(argv: readonly string[]): FlagValues {
   try {
-    const { values } = parseArgs({ args: [...argv], options: CLI_OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: [...argv],
+      options: CLI_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    });
     return values as FlagValues;
   } catch (error) {
     // node:util names the offending flag in its message ("Unknown option '--bogus'").
@@ -244,6 +273,13 @@ function parseGwei(flag: string, raw: string | undefined): bigint | undefined {
   const wei = BigInt(match[1]) * 10n ** 9n + BigInt((match[2] ?? "").padEnd(9, "0"));
   if (wei === 0n) throw new ConfigError(flag, "must be above zero");
   return wei;
+}
+
+function checkGasLimitMode(value: string): GasLimitMode {
+  const mode = GAS_LIMIT_MODES.find((known) => known === value);
+  if (mode === undefined)
+    throw new ConfigError("--gas-limit", `must be ${GAS_LIMIT_MODES.join(" or ")}, got "${value}"`);
+  return mode;
 }
 
 function checkInt(flag: string, value: number, min: number, max: number): number {

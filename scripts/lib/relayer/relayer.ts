@@ -168,6 +168,7 @@ class RelayerRun {
       pollIntervalMs: config.pollIntervalMs,
       maxFeePerGas: config.maxFeePerGas,
       maxGasPerTx: BigInt(config.maxGasPerTx),
+      gasLimitMode: config.gasLimit,
       dryRun: config.dryRun,
       signBatch: async (gantryId, scans) => this.#sign(gantryId, scans),
       onUnsettled: (readings, chainTime) => {

@@ -70,6 +70,9 @@ const FINAL_MESSAGE = new RegExp(
     "replacement transaction underpriced",
     "insufficient funds",
     "revert",
+    // A gas limit the chain cannot take: the same transaction is refused however often it is sent.
+    "exceeds block gas limit",
+    "intrinsic gas too low",
   ].join("|"),
   "i",
 );

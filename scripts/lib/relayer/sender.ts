@@ -1,6 +1,6 @@
 /**
- * The transaction queue: takes journaled batches, simulates them (`staticCall`, `estimateGas`), splits any that
- * would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
+ * The transaction queue: takes journaled batches, simulates them (`staticCall`), gives each a gas limit (the
+ * escrow's bound for its size, or `estimateGas`), splits any that would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
  * broadcasts it and watches it until it has enough confirmations. Several transactions are in flight at once; one
  * not mined in time is replaced on the same nonce with a higher fee. After a crash, {TxQueue.recover} picks up the
  * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one.
@@ -12,15 +12,16 @@
 import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
 
 import type { ITollEscrow } from "../../../typechain-types/index.js";
-import { decodeScans, encodeScans, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
+import { decodeScans, encodeScans, scanBatchGasLimit, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
 
 import { errorMessage, errorText, Signal, sleep } from "./async.js";
+import type { GasLimitMode } from "./config.js";
 import type { BatchRecord, Journal, ReadingRecord, TxRecord } from "./journal.js";
 import type { Logger } from "./logger.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
 import type { RelayerStats } from "./stats.js";
 
-/** Gas limit over the estimate: the estimate is exact for the state it ran on, but batches in flight ahead of this
+/** Gas limit over the estimate (`--gas-limit estimate`): the estimate is exact for the state it ran on, but batches in flight ahead of this
  * one change balances and arrears (cold vs warm slots, zero vs non-zero writes) before it is mined. */
 export const GAS_LIMIT_HEADROOM_PERCENT = 25n;
 /** Fee increase per replacement: nodes demand at least 10% on both fee fields to replace a transaction; 25% clears
@@ -39,6 +40,9 @@ export const NONCE_TAKEN_GRACE_MS = 2_000;
 /** While the escrow is paused, a batch is simulated again every this many polls (30 s at the default 1 s poll): a
  * pause lasts hours, so there is no hurry, but an unpause should be noticed within a minute. */
 export const PAUSED_RECHECK_POLLS = 30;
+/** Fee data is reused this long: a batch sent every few milliseconds needs no fresh quote each, and a bid one
+ * second stale is still far above a base fee that can move at most 12.5% a block. */
+export const FEE_DATA_MAX_AGE_MS = 1_000;
 /** `isScanSettled` calls in flight at once when a batch's fate is checked scan by scan. */
 const SETTLED_CHECK_PARALLELISM = 32;
 
@@ -66,6 +70,8 @@ export interface TxQueueOptions {
   readonly maxFeePerGas: bigint | undefined;
   /** Most gas one transaction may use, limit with headroom included; bigger batches are split. */
   readonly maxGasPerTx: bigint;
+  /** `bound`: the escrow's worst case for the batch's size; `estimate`: eth_estimateGas plus headroom. */
+  readonly gasLimitMode: GasLimitMode;
   /** Simulate only: nothing is signed for the chain or sent. */
   readonly dryRun: boolean;
   /** Signs a part of a batch that had to be split. */
@@ -101,6 +107,12 @@ export class TxQueue {
   #fatal: unknown = undefined;
   #from = "";
   #nextNonce = 0;
+  #fees: { readonly at: number; readonly quote: Promise<Fees> } | undefined;
+  /** The latest broadcast of a new transaction; the next one is signed once it has settled. */
+  #lane: Promise<void> = Promise.resolve();
+  /** Chain answers every watcher needs (an account's mined nonce, the head), shared within half a poll interval:
+   * with many batches in flight, one call per poll rather than one per batch. */
+  readonly #shared = new Map<string, { readonly at: number; readonly answer: Promise<number> }>();
 
   constructor(options: TxQueueOptions) {
     this.#o = options;
@@ -200,7 +212,7 @@ export class TxQueue {
     await this.#sendNew(batch, plan.gasLimit);
   }
 
-  /** Simulates the batch: does it settle, and what gas does it need? */
+  /** Simulates the batch (does it settle?) and sets its gas limit: the escrow's bound, or an estimate. */
   async #plan(batch: BatchRecord): Promise<Plan> {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
     const overrides = { from: this.#from };
@@ -212,18 +224,27 @@ export class TxQueue {
       if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
       return { kind: "fail", reason: `simulation reverted: ${reason}` };
     }
-    let gas: bigint;
-    try {
-      gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
-        this.#o.escrow.submitScans.estimateGas(...args, overrides),
-      );
-    } catch (error) {
-      if (error instanceof RelayerStopped) throw error;
-      // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
-      if (batch.scanCount > 1) return { kind: "split" };
-      return { kind: "fail", reason: `gas estimation failed: ${describeRevert(error)}` };
+    let gasLimit: bigint;
+    if (this.#o.gasLimitMode === "bound") {
+      // No state can make the batch need more, so nothing mined ahead of it can make it run out of gas.
+      gasLimit = scanBatchGasLimit(batch.scanCount);
+    } else {
+      let gas: bigint;
+      try {
+        gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
+          this.#o.escrow.submitScans.estimateGas(...args, overrides),
+        );
+      } catch (error) {
+        if (error instanceof RelayerStopped) throw error;
+        // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
+        if (batch.scanCount > 1) return { kind: "split" };
+        return {
+          kind: "fail",
+          reason: `gas estimation failed: ${describeRevert(error)}`,
+        };
+      }
+      gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
     }
-    const gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
     if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit };
     if (batch.scanCount > 1) return { kind: "split" };
     return {
@@ -268,7 +289,19 @@ export class TxQueue {
     this.#queue.unshift(...ids);
   }
 
+  /**
+   * Signs the batch's transaction on the next nonce and starts its broadcast, then returns: the next batch is
+   * simulated while this one is on its way. Broadcasts still leave one at a time, in nonce order: a batch is signed
+   * only once the broadcast before it has settled its nonce, so a refused transaction never leaves a gap that later
+   * ones would wait behind.
+   */
   async #sendNew(batch: BatchRecord, gasLimit: bigint): Promise<void> {
+    await this.#lane;
+    if (this.#o.stopSending.aborted) {
+      // Stopping: the batch stays pending in the journal and is sent by the next run.
+      this.#queue.unshift(batch.id);
+      return;
+    }
     const nonce = this.#nextNonce++;
     const request: TransactionRequest = {
       type: 2,
@@ -278,9 +311,26 @@ export class TxQueue {
       nonce,
       gasLimit,
     };
-    let fees = await this.#currentFees();
+    const fees = await this.#currentFees();
+    const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
+    const broadcast = this.#broadcastNew(batch, request, fees, tx);
+    this.#lane = broadcast.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#watch(batch.id, false, broadcast);
+  }
+
+  /** Broadcasts a batch's first transaction, bidding again while the fee is too low; true once the node took it. */
+  async #broadcastNew(
+    batch: BatchRecord,
+    request: TransactionRequest,
+    quoted: Fees,
+    first: TxRecord,
+  ): Promise<boolean> {
+    let fees = quoted;
+    let tx = first;
     for (;;) {
-      const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
       const outcome = await this.#broadcast(tx);
       if (outcome === "accepted") {
         this.#o.stats.batchesSent++;
@@ -288,32 +338,37 @@ export class TxQueue {
           batch: batch.id,
           gantry: batch.gantryId,
           scans: batch.scanCount,
-          nonce,
+          nonce: tx.nonce,
           tx: tx.hash,
         });
-        this.#watch(batch.id, false);
-        return;
+        return true;
       }
       if (outcome === "fee-too-low") {
         // The base fee rose since the fee data was read (or the ceiling is below the market): bid again shortly.
         if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
         fees = await this.#bumpedFees(fees);
+        tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
         continue;
       }
       if (outcome === "nonce-taken") {
         // Another sender used this account's nonce: learn the real next one and send the batch again.
         this.#nextNonce = await this.#pendingNonce();
         this.#requeue(batch.id, "its nonce was taken by another transaction");
-        return;
+        return false;
       }
-      // The node refused the transaction itself; nothing holds the nonce, so the next batch reuses it.
-      if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
-      return this.#fail(batch, `transaction refused: ${outcome.rejected}`);
+      // The node refused the transaction itself; nothing holds the nonce, so the next batch reuses it (no batch
+      // after this one is signed before this broadcast settles).
+      if (this.#nextNonce === tx.nonce + 1) this.#nextNonce = tx.nonce;
+      this.#fail(batch, `transaction refused: ${outcome.rejected}`);
+      return false;
     }
   }
 
   async #signAndJournal(batchId: number, request: TransactionRequest): Promise<TxRecord> {
-    const raw = await this.#o.gasSigner.signTransaction({ ...request, from: this.#from });
+    const raw = await this.#o.gasSigner.signTransaction({
+      ...request,
+      from: this.#from,
+    });
     const tx = Transaction.from(raw);
     const record: TxRecord = {
       hash: tx.hash ?? "",
@@ -352,8 +407,13 @@ export class TxQueue {
 
   // --- one transaction, from sent to confirmed --------------------------------------------------------------------
 
-  #watch(batchId: number, replaceNow: boolean): void {
-    const watching = this.#guard(this.#confirm(batchId, replaceNow)).finally(() => {
+  /** Watches a batch in flight until it is confirmed; `broadcast`, when given, must first report it accepted. */
+  #watch(batchId: number, replaceNow: boolean, broadcast?: Promise<boolean>): void {
+    const follow = async (): Promise<void> => {
+      if (broadcast !== undefined && !(await broadcast)) return;
+      await this.#confirm(batchId, replaceNow);
+    };
+    const watching = this.#guard(follow()).finally(() => {
       this.#inFlight.delete(batchId);
       this.#room.notify();
       this.#wake.notify();
@@ -370,7 +430,8 @@ export class TxQueue {
       const latest = this.#latestTx(batchId);
       // Nonce first, receipts second: a transaction mined between the two calls still shows its receipt.
       const nonceUsed = (await this.#minedNonce(latest.from)) > latest.nonce;
-      const receipt = await this.#findReceipt(batchId);
+      // No transaction of the batch can have a receipt while its nonce is unused.
+      const receipt = nonceUsed ? await this.#findReceipt(batchId) : null;
       nonceGoneSince = receipt === null && nonceUsed ? (nonceGoneSince ?? Date.now()) : undefined;
       if (receipt !== null) {
         if (await this.#settle(batchId, receipt)) return;
@@ -391,12 +452,16 @@ export class TxQueue {
       this.#fail(batch, `transaction ${receipt.hash} reverted on-chain in block ${receipt.blockNumber}`);
       return true;
     }
-    const head = await this.#o.rpc.call("blockNumber", () => this.#o.provider.getBlockNumber());
+    const head = await this.#sharedAnswer("blockNumber", "head", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
     const tally = this.#tally(receipt);
     const unsettled = this.#o.journal.markConfirmed(
       batchId,
-      { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed },
+      {
+        txHash: receipt.hash,
+        blockNumber: receipt.blockNumber,
+        gasUsed: receipt.gasUsed,
+      },
       tally.future,
     );
     if (unsettled.length > 0) await this.#returnUnsettled(batch, unsettled, receipt.blockNumber);
@@ -429,7 +494,11 @@ export class TxQueue {
       this.#requeue(batchId, "its nonce went to another transaction");
       return;
     }
-    this.#o.journal.markConfirmed(batchId, { txHash: null, blockNumber: null, gasUsed: null });
+    this.#o.journal.markConfirmed(batchId, {
+      txHash: null,
+      blockNumber: null,
+      gasUsed: null,
+    });
     this.#o.stats.batchesConfirmed++;
     this.#o.stats.scansConfirmed += batch.scanCount;
     this.#o.logger.info("TxQueue#confirm", "batch found settled on-chain by another transaction", {
@@ -510,7 +579,10 @@ export class TxQueue {
     this.#o.journal.requeue(batchId);
     this.#queue.unshift(batchId);
     this.#wake.notify();
-    this.#o.logger.warn("TxQueue#requeue", "batch will be sent again", { batch: batchId, why });
+    this.#o.logger.warn("TxQueue#requeue", "batch will be sent again", {
+      batch: batchId,
+      why,
+    });
   }
 
   #fail(batch: BatchRecord, reason: string): void {
@@ -547,7 +619,22 @@ export class TxQueue {
   }
 
   async #minedNonce(account: string): Promise<number> {
-    return this.#o.rpc.call("getTransactionCount", () => this.#o.provider.getTransactionCount(account, "latest"));
+    return this.#sharedAnswer("getTransactionCount", `nonce:${account}`, () =>
+      this.#o.provider.getTransactionCount(account, "latest"),
+    );
+  }
+
+  /** `fetch`'s answer, shared with every caller within half a poll interval (an error is not kept). */
+  async #sharedAnswer(label: string, key: string, fetch: () => Promise<number>): Promise<number> {
+    const now = Date.now();
+    const cached = this.#shared.get(key);
+    if (cached !== undefined && now - cached.at < this.#o.pollIntervalMs / 2) return cached.answer;
+    const answer = this.#o.rpc.call(label, fetch);
+    this.#shared.set(key, { at: now, answer });
+    answer.catch(() => {
+      if (this.#shared.get(key)?.answer === answer) this.#shared.delete(key);
+    });
+    return answer;
   }
 
   async #pendingNonce(): Promise<number> {
@@ -568,12 +655,27 @@ export class TxQueue {
     return true;
   }
 
+  /** The market's fees, quoted at most {FEE_DATA_MAX_AGE_MS} ago, under the configured ceiling. */
   async #currentFees(): Promise<Fees> {
+    const now = Date.now();
+    if (this.#fees !== undefined && now - this.#fees.at < FEE_DATA_MAX_AGE_MS) return this.#fees.quote;
+    const quote = this.#quoteFees();
+    this.#fees = { at: now, quote };
+    quote.catch(() => {
+      if (this.#fees?.quote === quote) this.#fees = undefined;
+    });
+    return quote;
+  }
+
+  async #quoteFees(): Promise<Fees> {
     const data = await this.#o.rpc.call("getFeeData", () => this.#o.provider.getFeeData());
     if (data.maxFeePerGas === null || data.maxPriorityFeePerGas === null) {
       throw new Error("the chain reports no EIP-1559 fees; the relayer sends type-2 transactions only");
     }
-    return this.#capped({ maxFeePerGas: data.maxFeePerGas, maxPriorityFeePerGas: data.maxPriorityFeePerGas });
+    return this.#capped({
+      maxFeePerGas: data.maxFeePerGas,
+      maxPriorityFeePerGas: data.maxPriorityFeePerGas,
+    });
   }
 
   /** At least {REPLACEMENT_FEE_BUMP_PERCENT} over `previous` on both fields, and never below the market. */
@@ -589,14 +691,22 @@ export class TxQueue {
   #capped(fees: Fees): Fees {
     const ceiling = this.#o.maxFeePerGas;
     const maxFeePerGas = ceiling === undefined ? fees.maxFeePerGas : min(fees.maxFeePerGas, ceiling);
-    return { maxFeePerGas, maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, maxFeePerGas) };
+    return {
+      maxFeePerGas,
+      maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas, maxFeePerGas),
+    };
   }
 
   /**
    * What the escrow did with the batch's scans: the charges from its BatchSettled event, the skips from its
    * ScanSkipped events, listing the scans skipped as from the future (the one skip that leaves a scan unsettled).
    */
-  #tally(receipt: TransactionReceipt): { charged: number; skipped: number; stolen: number; future: number[] } {
+  #tally(receipt: TransactionReceipt): {
+    charged: number;
+    skipped: number;
+    stolen: number;
+    future: number[];
+  } {
     const escrow = this.#o.escrow;
     const address = escrow.target.toString();
     const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
