@@ -46,8 +46,9 @@ async function main(): Promise<void> {
     ).map(evaluate);
     console.log(renderText(rows));
     const notes = [
-      "Readings from the seeded fleet model (60 gantries), streamed as NDJSON into the relayer's in-process API " +
-        "(runRelayer); the relayer sends to a `hardhat node` child over JSON-RPC on 127.0.0.1.",
+      "Readings from the seeded fleet model (60 gantries), written as an NDJSON file before the clock starts; the " +
+        "relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and sends to a " +
+        "`hardhat node` child over JSON-RPC on 127.0.0.1.",
       "Relayer settings: batch size up to MAX_SCANS_PER_BATCH, 8 transactions in flight, 50 ms receipt polling, " +
         "2 s longest wait per batch; its journal in a fresh directory under the OS temp dir.",
       "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",

@@ -46,6 +46,7 @@ describe("relayer config", function () {
       expect(config.follow).to.equal(false);
       expect(config.dryRun).to.equal(false);
       expect(config.gasLimit).to.equal("bound");
+      expect(config.simulate).to.equal("every");
     });
 
     it("reads every flag", function () {
@@ -70,6 +71,7 @@ describe("relayer config", function () {
         "--max-fee-gwei=1.5",
         "--max-gas-per-tx=3000000",
         "--gas-limit=estimate",
+        "--simulate=first",
       ]);
       expect(config).to.include({
         network: "sepolia",
@@ -91,6 +93,7 @@ describe("relayer config", function () {
         progressIntervalMs: 1000,
         maxGasPerTx: 3_000_000,
         gasLimit: "estimate",
+        simulate: "first",
       });
       expect(config.maxFeePerGas).to.equal(1_500_000_000n);
     });
@@ -126,6 +129,7 @@ describe("relayer config", function () {
         // Below one scan's worst case, which is the least a bounded gas limit can be.
         [[...base, "--max-gas-per-tx", "200000"], "--max-gas-per-tx"],
         [[...base, "--gas-limit", "auto"], "--gas-limit"],
+        [[...base, "--simulate", "never"], "--simulate"],
         [[...base, "--bogus"], "--bogus"],
         [["--network", "localhost", "--input", "-", "--follow"], "--follow"],
       ];

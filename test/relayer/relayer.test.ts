@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
 import { BrowserProvider, parseEther, Transaction, Wallet } from "ethers";
@@ -230,6 +231,42 @@ describe("runRelayer (in-process)", function () {
     const { summary: retried } = await start(world, gasWallet, [...big, ...small], settings).done;
     expect(retried).to.include({ batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 8 });
     await expectExactlySettled(world, [...big, ...small]);
+  });
+
+  it("with --simulate first, sends a gantry's batches unsimulated once one of them has confirmed", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 12);
+    const settings = { batchSize: 4, maxWaitMs: 60_000, maxInFlight: 1, simulate: "first" as const };
+    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    expect(summary).to.include({ batchesSent: 3, batchesConfirmed: 3, batchesFailed: 0, txReverted: 0 });
+    const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
+    expect(sent).to.deep.equal([true, false, false]);
+    await expectExactlySettled(world, readings);
+  });
+
+  it("with --simulate first, survives a pause: the unsimulated batch reverts, waits, and settles after it", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 8);
+    const file = path.join(dir, "readings.ndjson");
+    await writeFile(file, ndjson(readings.slice(0, 4)));
+    const stop = new AbortController();
+    const settings = { input: file, follow: true, batchSize: 4, maxWaitMs: 60_000, pollIntervalMs: 10 };
+    const run = start(world, gasWallet, [], { ...settings, maxInFlight: 1, simulate: "first", signal: stop.signal });
+    await run.waitFor("batch confirmed");
+    await (await world.escrow.pause()).wait();
+    await writeFile(file, ndjson(readings));
+    const requeued = await run.waitFor("batch will be sent again");
+    expect(String(requeued.why)).to.match(/reverted on-chain in block \d+; TollEscrowPaused/);
+    await run.waitFor("escrow paused; batch waits");
+    await (await world.escrow.unpause()).wait();
+    while (run.entries.filter((entry) => entry.message === "batch confirmed").length < 2) await sleep(20);
+    stop.abort();
+    const { summary, entries } = await run.done;
+    expect(summary).to.include({ txReverted: 1, batchesFailed: 0, batchesConfirmed: 2, scansConfirmed: 8 });
+    // Sent blind once proven, then simulated again after the revert.
+    const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
+    expect(sent).to.deep.equal([true, false, true]);
+    await expectExactlySettled(world, readings);
   });
 
   it("waits while the escrow is paused and settles once it is not", async function () {

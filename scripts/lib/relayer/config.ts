@@ -63,7 +63,17 @@ export interface RelayerConfig {
    * data costs to the gas used, such as Arbitrum). Batches are simulated with eth_call either way.
    */
   readonly gasLimit: GasLimitMode;
+  /**
+   * Which batches are simulated (eth_call) before they are sent: `every` one; or, with `first`, a gantry's batches
+   * until one of them confirms, after which its batches go unsimulated until any transaction reverts on-chain
+   * (then every gantry is simulated again). `first` spares the node one call a batch and risks the gas of the
+   * transactions in flight when the escrow starts refusing batches (paused, a key revoked).
+   */
+  readonly simulate: SimulateMode;
 }
+
+export const SIMULATE_MODES = ["every", "first"] as const;
+export type SimulateMode = (typeof SIMULATE_MODES)[number];
 
 export const GAS_LIMIT_MODES = ["bound", "estimate"] as const;
 export type GasLimitMode = (typeof GAS_LIMIT_MODES)[number];
@@ -82,6 +92,7 @@ export const DEFAULTS = {
   /** EIP-7825 (osaka): no transaction may use more. */
   maxGasPerTx: 16_777_216,
   gasLimit: "bound",
+  simulate: "every",
 } as const;
 
 const NETWORK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -112,6 +123,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --max-gas-per-tx <gas>  split batches whose gas limit would pass this (default ${DEFAULTS.maxGasPerTx})
   --gas-limit <mode>      bound: the escrow's worst case for the batch size, no estimate call (default; Ethereum,
                           OP-stack L2s); estimate: eth_estimateGas + 25% (chains that count L1 data as gas: Arbitrum)
+  --simulate <which>      every: eth_call each batch before sending it (default); first: only a gantry's batches
+                          until one confirms, and every batch again after any on-chain revert (one call less a batch)
   --help                  this text
 
 Keys (Hardhat keystore or environment): ORACLE_KEYS="<gantry>:<key>,...", or ORACLE_PRIVATE_KEY with
@@ -156,7 +169,8 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
     ),
     maxFeePerGas: input.maxFeePerGas,
     maxGasPerTx: checkInt("--max-gas-per-tx", input.maxGasPerTx ?? DEFAULTS.maxGasPerTx, 100_000, DEFAULTS.maxGasPerTx),
-    gasLimit: checkGasLimitMode(input.gasLimit ?? DEFAULTS.gasLimit),
+    gasLimit: checkMode("--gas-limit", GAS_LIMIT_MODES, input.gasLimit ?? DEFAULTS.gasLimit),
+    simulate: checkMode("--simulate", SIMULATE_MODES, input.simulate ?? DEFAULTS.simulate),
   };
   const loneScan = scanBatchGasLimit(1);
   if (config.gasLimit === "bound" && BigInt(config.maxGasPerTx) < loneScan) {
@@ -200,6 +214,7 @@ const CLI_OPTIONS = {
   "max-fee-gwei": { type: "string" },
   "max-gas-per-tx": { type: "string" },
   "gas-limit": { type: "string" },
+  simulate: { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -234,7 +249,9 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     progressIntervalMs: int("progress-ms"),
     maxFeePerGas: parseGwei("--max-fee-gwei", values["max-fee-gwei"]),
     maxGasPerTx: int("max-gas-per-tx"),
+    // Checked against the known modes by makeRelayerConfig.
     gasLimit: values["gas-limit"] as GasLimitMode | undefined,
+    simulate: values.simulate as SimulateMode | undefined,
   });
   return { help: false, config };
 }
@@ -275,10 +292,9 @@ function parseGwei(flag: string, raw: string | undefined): bigint | undefined {
   return wei;
 }
 
-function checkGasLimitMode(value: string): GasLimitMode {
-  const mode = GAS_LIMIT_MODES.find((known) => known === value);
-  if (mode === undefined)
-    throw new ConfigError("--gas-limit", `must be ${GAS_LIMIT_MODES.join(" or ")}, got "${value}"`);
+function checkMode<Mode extends string>(flag: string, modes: readonly Mode[], value: string): Mode {
+  const mode = modes.find((known) => known === value);
+  if (mode === undefined) throw new ConfigError(flag, `must be ${modes.join(" or ")}, got "${value}"`);
   return mode;
 }
 

@@ -169,6 +169,7 @@ class RelayerRun {
       maxFeePerGas: config.maxFeePerGas,
       maxGasPerTx: BigInt(config.maxGasPerTx),
       gasLimitMode: config.gasLimit,
+      simulate: config.simulate,
       dryRun: config.dryRun,
       signBatch: async (gantryId, scans) => this.#sign(gantryId, scans),
       onUnsettled: (readings, chainTime) => {

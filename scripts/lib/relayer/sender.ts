@@ -15,7 +15,7 @@ import type { ITollEscrow } from "../../../typechain-types/index.js";
 import { decodeScans, encodeScans, scanBatchGasLimit, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
 
 import { errorMessage, errorText, Signal, sleep } from "./async.js";
-import type { GasLimitMode } from "./config.js";
+import type { GasLimitMode, SimulateMode } from "./config.js";
 import type { BatchRecord, Journal, ReadingRecord, TxRecord } from "./journal.js";
 import type { Logger } from "./logger.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
@@ -72,6 +72,8 @@ export interface TxQueueOptions {
   readonly maxGasPerTx: bigint;
   /** `bound`: the escrow's worst case for the batch's size; `estimate`: eth_estimateGas plus headroom. */
   readonly gasLimitMode: GasLimitMode;
+  /** `every` batch is simulated before it is sent, or a gantry's until one of them confirms (`first`). */
+  readonly simulate: SimulateMode;
   /** Simulate only: nothing is signed for the chain or sent. */
   readonly dryRun: boolean;
   /** Signs a part of a batch that had to be split. */
@@ -89,7 +91,7 @@ interface Fees {
 }
 
 type Plan =
-  | { readonly kind: "send"; readonly gasLimit: bigint }
+  | { readonly kind: "send"; readonly gasLimit: bigint; readonly simulated: boolean }
   | { readonly kind: "split" }
   | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
@@ -108,6 +110,11 @@ export class TxQueue {
   #from = "";
   #nextNonce = 0;
   #fees: { readonly at: number; readonly quote: Promise<Fees> } | undefined;
+  /** Gantries whose batches go unsimulated (`simulate: "first"`): one of their batches confirmed since the last
+   * on-chain revert. */
+  readonly #proven = new Set<number>();
+  /** Batches whose transaction reverted on-chain once in this run. */
+  readonly #revertedBefore = new Set<number>();
   /** The latest broadcast of a new transaction; the next one is signed once it has settled. */
   #lane: Promise<void> = Promise.resolve();
   /** Chain answers every watcher needs (an account's mined nonce, the head), shared within half a poll interval:
@@ -209,20 +216,18 @@ export class TxQueue {
       });
       return;
     }
-    await this.#sendNew(batch, plan.gasLimit);
+    await this.#sendNew(batch, plan);
   }
 
-  /** Simulates the batch (does it settle?) and sets its gas limit: the escrow's bound, or an estimate. */
+  /** Simulates the batch unless its gantry is proven (does it settle?), and sets its gas limit: the escrow's bound,
+   * or an estimate. */
   async #plan(batch: BatchRecord): Promise<Plan> {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
     const overrides = { from: this.#from };
-    try {
-      await this.#o.rpc.call("submitScans.staticCall", () => this.#o.escrow.submitScans.staticCall(...args, overrides));
-    } catch (error) {
-      if (error instanceof RelayerStopped) throw error;
-      const reason = describeRevert(error);
-      if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
-      return { kind: "fail", reason: `simulation reverted: ${reason}` };
+    const proven = this.#o.simulate === "first" && !this.#o.dryRun && this.#proven.has(batch.gantryId);
+    if (!proven) {
+      const refusal = await this.#simulate(batch);
+      if (refusal !== undefined) return refusal;
     }
     let gasLimit: bigint;
     if (this.#o.gasLimitMode === "bound") {
@@ -245,12 +250,28 @@ export class TxQueue {
       }
       gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
     }
-    if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit };
+    if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit, simulated: !proven };
     if (batch.scanCount > 1) return { kind: "split" };
     return {
       kind: "fail",
       reason: `one scan needs ${gasLimit} gas with headroom, over the ${this.#o.maxGasPerTx} cap`,
     };
+  }
+
+  /** Runs the batch with eth_call: nothing when it settles, else whether to wait (paused) or fail, and why. */
+  async #simulate(batch: BatchRecord): Promise<Extract<Plan, { kind: "wait" | "fail" }> | undefined> {
+    const args = [batch.gantryId, batch.scans, batch.signature] as const;
+    try {
+      await this.#o.rpc.call("submitScans.staticCall", () =>
+        this.#o.escrow.submitScans.staticCall(...args, { from: this.#from }),
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof RelayerStopped) throw error;
+      const reason = describeRevert(error);
+      if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
+      return { kind: "fail", reason: `simulation reverted: ${reason}` };
+    }
   }
 
   /** The escrow is paused: nothing settles until it is not, so the batch waits at the head of the queue. */
@@ -295,7 +316,7 @@ export class TxQueue {
    * only once the broadcast before it has settled its nonce, so a refused transaction never leaves a gap that later
    * ones would wait behind.
    */
-  async #sendNew(batch: BatchRecord, gasLimit: bigint): Promise<void> {
+  async #sendNew(batch: BatchRecord, plan: Extract<Plan, { kind: "send" }>): Promise<void> {
     await this.#lane;
     if (this.#o.stopSending.aborted) {
       // Stopping: the batch stays pending in the journal and is sent by the next run.
@@ -309,11 +330,11 @@ export class TxQueue {
       to: await this.#o.escrow.getAddress(),
       data: this.#o.escrow.interface.encodeFunctionData("submitScans", [batch.gantryId, batch.scans, batch.signature]),
       nonce,
-      gasLimit,
+      gasLimit: plan.gasLimit,
     };
     const fees = await this.#currentFees();
     const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
-    const broadcast = this.#broadcastNew(batch, request, fees, tx);
+    const broadcast = this.#broadcastNew(batch, request, fees, tx, plan.simulated);
     this.#lane = broadcast.then(
       () => undefined,
       () => undefined,
@@ -327,6 +348,7 @@ export class TxQueue {
     request: TransactionRequest,
     quoted: Fees,
     first: TxRecord,
+    simulated: boolean,
   ): Promise<boolean> {
     let fees = quoted;
     let tx = first;
@@ -340,6 +362,7 @@ export class TxQueue {
           scans: batch.scanCount,
           nonce: tx.nonce,
           tx: tx.hash,
+          simulated,
         });
         return true;
       }
@@ -395,7 +418,11 @@ export class TxQueue {
         if (ALREADY_KNOWN.test(text)) return "accepted";
         if (NONCE_TOO_LOW.test(text)) return (await this.#receipt(tx.hash)) === null ? "nonce-taken" : "accepted";
         if (FEE_TOO_LOW.test(text)) return "fee-too-low";
-        if (!INSUFFICIENT_FUNDS.test(text)) return { rejected: errorMessage(error) };
+        if (!INSUFFICIENT_FUNDS.test(text)) {
+          // A Hardhat node answers a transaction that reverted with an error, after mining it: if it has a
+          // receipt, the node took it (and the receipt tells the rest).
+          return (await this.#receipt(tx.hash)) === null ? { rejected: errorMessage(error) } : "accepted";
+        }
         this.#o.logger.error("TxQueue#broadcast", "gas account cannot pay for the transaction; waiting for funds", {
           account: this.#from,
           tx: tx.hash,
@@ -449,9 +476,10 @@ export class TxQueue {
   async #settle(batchId: number, receipt: TransactionReceipt): Promise<boolean> {
     const batch = this.#batch(batchId);
     if (receipt.status !== 1) {
-      this.#fail(batch, `transaction ${receipt.hash} reverted on-chain in block ${receipt.blockNumber}`);
+      await this.#reverted(batch, receipt);
       return true;
     }
+    this.#proven.add(batch.gantryId);
     const head = await this.#sharedAnswer("blockNumber", "head", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
     const tally = this.#tally(receipt);
@@ -485,6 +513,23 @@ export class TxQueue {
       tx: receipt.hash,
     });
     return true;
+  }
+
+  /**
+   * A batch's transaction reverted on-chain: the chain changed after the batch was simulated, or it was sent
+   * unsimulated. The revert settled nothing, so sending the batch again cannot charge twice. Every gantry is
+   * simulated again until its next batch confirms; the batch goes back to the queue once (to wait, if the escrow is
+   * paused) unless it no longer simulates, and fails on a second revert rather than pay for it again and again.
+   */
+  async #reverted(batch: BatchRecord, receipt: TransactionReceipt): Promise<void> {
+    this.#proven.clear();
+    this.#o.stats.txReverted++;
+    const what = `transaction ${receipt.hash} reverted on-chain in block ${receipt.blockNumber}`;
+    if (this.#revertedBefore.has(batch.id)) return this.#fail(batch, `${what}, again`);
+    this.#revertedBefore.add(batch.id);
+    const refusal = await this.#simulate(batch);
+    if (refusal?.kind === "fail") return this.#fail(batch, `${what}; ${refusal.reason}`);
+    this.#requeue(batch.id, `${what}; ${refusal === undefined ? "it simulates now" : refusal.reason}`);
   }
 
   /** The nonce went to a transaction without a receipt of ours: are the scans settled anyway? */

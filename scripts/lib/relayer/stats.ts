@@ -20,6 +20,8 @@ export interface RelayerStats {
   batchesFailed: number;
   /** Transactions replaced by one with a higher fee. */
   txReplaced: number;
+  /** Transactions mined but reverted (their batches are simulated and sent again once, or fail). */
+  txReverted: number;
   /** Scans of confirmed batches, and what the escrow did with them. */
   scansConfirmed: number;
   scansCharged: number;
@@ -45,6 +47,7 @@ export function newStats(): RelayerStats {
     batchesConfirmed: 0,
     batchesFailed: 0,
     txReplaced: 0,
+    txReverted: 0,
     scansConfirmed: 0,
     scansCharged: 0,
     scansSkipped: 0,
