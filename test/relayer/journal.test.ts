@@ -110,6 +110,56 @@ describe("relayer journal", function () {
     expect(journal.readingsOf(parts[1]).map((r) => r.sequence)).to.deep.equal([3]);
   });
 
+  describe("recordLines", function () {
+    const rejectOf = (lineNo: number) => ({ lineNo, lineHash: `h${lineNo}`, reason: "malformed-json" });
+
+    it("records a group's readings and rejects together, durably", function () {
+      const first = openJournal();
+      first.recordLines([reading(7, 1), reading(7, 3)], [rejectOf(2), rejectOf(4)]);
+      first.close();
+
+      const second = openJournal();
+      expect(second.unbatchedReadings()).to.deep.equal([reading(7, 1), reading(7, 3)]);
+      expect([2, 4].map((lineNo) => second.wasRejected(lineNo, `h${lineNo}`))).to.deep.equal([true, true]);
+    });
+
+    it("records none of the group when one reading's key is journaled already", function () {
+      const journal = openJournal();
+      journal.recordReading(reading(7, 2));
+      const group = [reading(7, 1), reading(7, 2, 99), reading(7, 3)];
+      expect(() => journal.recordLines(group, [rejectOf(4)])).to.throw(/UNIQUE/);
+      expect(journal.unbatchedReadings()).to.deep.equal([reading(7, 2)]);
+      expect(journal.wasRejected(4, "h4")).to.equal(false);
+    });
+
+    it("records none of the group when two of its readings share a key", function () {
+      const journal = openJournal();
+      expect(() => journal.recordLines([reading(7, 1), reading(7, 1, 2)], [rejectOf(3)])).to.throw(/UNIQUE/);
+      expect(journal.counts().readings).to.equal(0);
+      expect(journal.wasRejected(3, "h3")).to.equal(false);
+      // The journal is usable again at once: the failed group left no transaction open.
+      journal.recordLines([reading(7, 1)], []);
+      expect(journal.counts().readings).to.equal(1);
+    });
+
+    it("records a line rejected before only once, as recordReject does", function () {
+      const journal = openJournal();
+      journal.recordReject(2, "h2", "malformed-json");
+      journal.recordLines([reading(7, 1)], [rejectOf(2), rejectOf(2)]);
+      expect(journal.wasRejected(2, "h2")).to.equal(true);
+      expect(journal.counts().readings).to.equal(1);
+    });
+
+    it("lets the batcher's transactions run between groups", function () {
+      const journal = openJournal();
+      journal.recordLines([reading(3, 1), reading(3, 2)], []);
+      const batchId = journal.createBatch({ gantryId: 3, scans: "0xaa", signature: "0xbb", sequences: [1, 2] });
+      journal.recordLines([reading(3, 3)], []);
+      expect(journal.readingsOf(batchId).map((r) => r.sequence)).to.deep.equal([1, 2]);
+      expect(journal.unbatchedReadings()).to.deep.equal([reading(3, 3)]);
+    });
+  });
+
   it("remembers rejected lines by number and content", function () {
     const journal = openJournal();
     journal.recordReject(4, "abc", "malformed-json");

@@ -5,7 +5,14 @@ import { Readable } from "node:stream";
 
 import { expect } from "chai";
 
-import { LineSplitter, readLines, type InputLine, type InputSource } from "../../scripts/lib/relayer/reader.js";
+import {
+  LineSplitter,
+  MAX_GROUP_LINES,
+  readLineGroups,
+  readLines,
+  type InputLine,
+  type InputSource,
+} from "../../scripts/lib/relayer/reader.js";
 
 const encode = (text: string) => Buffer.from(text, "utf-8");
 
@@ -13,6 +20,12 @@ async function collect(source: InputSource, maxLineBytes = 64): Promise<InputLin
   const lines: InputLine[] = [];
   for await (const line of readLines(source, { maxLineBytes, pollIntervalMs: 10 })) lines.push(line);
   return lines;
+}
+
+async function collectGroups(source: InputSource, maxLineBytes = 64): Promise<InputLine[][]> {
+  const groups: InputLine[][] = [];
+  for await (const group of readLineGroups(source, { maxLineBytes, pollIntervalMs: 10 })) groups.push(group);
+  return groups;
 }
 
 /** Resolves once `predicate` holds for the lines read so far. */
@@ -48,12 +61,49 @@ describe("relayer reader", function () {
       ]);
     });
 
+    it("keeps a partial line even when the caller reuses its buffer for the next chunk", function () {
+      const splitter = new LineSplitter(64);
+      const buffer = Buffer.alloc(8);
+      buffer.write("ab\ncd\nef");
+      expect(splitter.push(buffer).map((line) => line.text)).to.deep.equal(["ab", "cd"]);
+      buffer.fill(0).write("gh\n");
+      expect(splitter.push(buffer.subarray(0, 3)).map((line) => line.text)).to.deep.equal(["efgh"]);
+    });
+
     it("keeps at most the limit in memory however long the line grows", function () {
       const splitter = new LineSplitter(64);
       const megabyte = Buffer.alloc(1 << 20, 0x61);
       for (let index = 0; index < 16; index++) expect(splitter.push(megabyte)).to.deep.equal([]);
       const [line] = splitter.push(encode("\n"));
       expect(line).to.deep.equal({ lineNo: 1, text: "a".repeat(64), tooLong: true });
+    });
+  });
+
+  describe("readLineGroups", function () {
+    it("groups the lines each chunk completes, numbered as readLines numbers them", async function () {
+      const stream = Readable.from([encode("a\nb\nc"), encode("c\n"), encode("partial"), encode("\n\nd")]);
+      const groups = await collectGroups({ kind: "stream", stream });
+      expect(groups.map((group) => group.map((line) => [line.lineNo, line.text]))).to.deep.equal([
+        [
+          [1, "a"],
+          [2, "b"],
+        ],
+        [[3, "cc"]],
+        [
+          [4, "partial"],
+          [5, ""],
+        ],
+        [[6, "d"]],
+      ]);
+    });
+
+    it(`caps a group at ${MAX_GROUP_LINES} lines`, async function () {
+      const count = 2 * MAX_GROUP_LINES + 500;
+      const text = Array.from({ length: count }, (_, index) => `line ${index + 1}`).join("\n") + "\n";
+      const groups = await collectGroups({ kind: "stream", stream: Readable.from([encode(text)]) });
+      expect(groups.map((group) => group.length)).to.deep.equal([MAX_GROUP_LINES, MAX_GROUP_LINES, 500]);
+      expect(groups.flat().map((line) => line.lineNo)).to.deep.equal(Array.from({ length: count }, (_, i) => i + 1));
+      expect(groups[2].at(-1)?.text).to.equal(`line ${count}`);
     });
   });
 

@@ -6,8 +6,15 @@ import { network } from "hardhat";
 import { IVehicleRegistry__factory } from "../../typechain-types/index.js";
 import { Journal } from "../../scripts/lib/relayer/journal.js";
 import { silentLogger } from "../../scripts/lib/relayer/logger.js";
-import { Rpc } from "../../scripts/lib/relayer/rpc.js";
-import { hashLine, parseReading, PlateResolver, Validator, type Verdict } from "../../scripts/lib/relayer/validator.js";
+import { RelayerStopped, Rpc } from "../../scripts/lib/relayer/rpc.js";
+import {
+  hashLine,
+  parseReading,
+  PLATE_LOOKUP_PARALLELISM,
+  PlateResolver,
+  Validator,
+  type Verdict,
+} from "../../scripts/lib/relayer/validator.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -33,6 +40,23 @@ async function registryWithVehiclesFixture() {
 
 function line(lineNo: number, fields: Record<string, unknown>) {
   return { lineNo, text: JSON.stringify(fields), tooLong: false };
+}
+
+/** The real Rpc, keeping count of the calls it makes and of how many were in flight at once. */
+class CountingRpc extends Rpc {
+  readonly calls = new Map<string, number>();
+  #inFlight = 0;
+  maxInFlight = 0;
+
+  override async call<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    this.calls.set(label, (this.calls.get(label) ?? 0) + 1);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.#inFlight);
+    try {
+      return await super.call(label, fn);
+    } finally {
+      this.#inFlight--;
+    }
+  }
 }
 
 describe("relayer validator", function () {
@@ -95,17 +119,18 @@ describe("relayer validator", function () {
     async function validatorFixture() {
       const fixture = await networkHelpers.loadFixture(registryWithVehiclesFixture);
       const journal = Journal.open(":memory:", { chainId: 31337n, escrow: ethers.ZeroAddress });
-      const rpc = new Rpc({ logger: silentLogger, signal: new AbortController().signal });
+      const stop = new AbortController();
+      const rpc = new CountingRpc({ logger: silentLogger, signal: stop.signal });
       const registry = IVehicleRegistry__factory.connect(await fixture.registry.getAddress(), ethers.provider);
-      const validator = new Validator({
+      const options = {
         journal,
         plates: new PlateResolver(registry, rpc),
         gantries: new Set([7, 8]),
         clockSkewSeconds: SKEW,
         maxLineBytes: 256,
         now: () => NOW,
-      });
-      return { ...fixture, journal, validator };
+      };
+      return { ...fixture, journal, options, validator: new Validator(options), rpc, stop };
     }
 
     let context: Awaited<ReturnType<typeof validatorFixture>>;
@@ -187,6 +212,126 @@ describe("relayer validator", function () {
       if (verdict.kind !== "rejected") throw new Error("expected a reject");
       context.journal.recordReject(2, verdict.lineHash, verdict.reason);
       expect((await context.validator.validate({ lineNo: 2, text, tooLong: false })).kind).to.equal("replayed");
+    });
+
+    describe("a group of lines", function () {
+      /** Journals a group's outcome as the relayer does, in one commit. */
+      function journalGroup(lines: ReturnType<typeof line>[], verdicts: Verdict[]) {
+        const readings = verdicts.flatMap((verdict) => (verdict.kind === "accepted" ? [verdict.reading] : []));
+        const rejects = verdicts.flatMap((verdict, index) =>
+          verdict.kind === "rejected"
+            ? [{ lineNo: lines[index].lineNo, lineHash: verdict.lineHash, reason: verdict.reason }]
+            : [],
+        );
+        context.journal.recordLines(readings, rejects);
+      }
+
+      it("finds a duplicate within the group, as it would across groups", async function () {
+        const fields = { gantry: 7, plate: context.activePlate, time: NOW, seq: 5 };
+        const lines = [
+          line(1, fields),
+          line(2, fields),
+          line(3, { ...fields, time: NOW - 1 }),
+          line(4, { ...fields, gantry: 8 }),
+        ];
+        const verdicts = await context.validator.validateGroup(lines);
+        expect(verdicts.map(reasonOf)).to.deep.equal(["accepted", "duplicate", "duplicate", "accepted"]);
+        expect(verdicts[1].kind === "rejected" && verdicts[1].detail).to.match(/from line 1$/);
+      });
+
+      it("lets a key go to a later line when the line that had it is rejected", async function () {
+        const fields = { gantry: 7, seq: 5, time: NOW };
+        const verdicts = await context.validator.validateGroup([
+          line(1, { ...fields, plate: context.rotatedPlate }),
+          line(2, { ...fields, plate: context.activePlate }),
+        ]);
+        expect(verdicts.map(reasonOf)).to.deep.equal(["revoked-plate", "accepted"]);
+      });
+
+      it("gives the verdicts of checking each line after journaling the one before", async function () {
+        const fields = { gantry: 7, plate: context.activePlate, time: NOW, seq: 1 };
+        const lines = [
+          line(1, fields),
+          { lineNo: 2, text: "{oops", tooLong: false },
+          line(3, { ...fields, seq: 2, plate: context.newPlate }),
+          line(4, { ...fields, gantry: 9 }),
+          line(5, { ...fields, seq: 3, plate: ethers.Wallet.createRandom().address }),
+          line(6, { ...fields, seq: 4, time: NOW + SKEW + 1 }),
+          line(7, { ...fields, time: NOW - 1 }),
+        ];
+        const one: Verdict[] = [];
+        for (const single of lines) {
+          const verdict = await context.validator.validate(single);
+          journalGroup([single], [verdict]);
+          one.push(verdict);
+        }
+        expect(one.map(reasonOf)).to.deep.equal([
+          "accepted",
+          "malformed-json",
+          "accepted",
+          "unknown-gantry",
+          "unknown-plate",
+          "future-time",
+          "duplicate",
+        ]);
+        const separate = Journal.open(":memory:", { chainId: 31337n, escrow: ethers.ZeroAddress });
+        try {
+          const grouped = await new Validator({ ...context.options, journal: separate }).validateGroup(lines);
+          expect(grouped).to.deep.equal(one);
+        } finally {
+          separate.close();
+        }
+      });
+
+      it("reports a line that its group rejected already as replayed, as the journal would", async function () {
+        const garbage = { lineNo: 2, text: "{oops", tooLong: false };
+        const verdicts = await context.validator.validateGroup([garbage, garbage]);
+        expect(verdicts.map(reasonOf)).to.deep.equal(["malformed-json", "replayed"]);
+      });
+
+      it("skips what a restart reads again once the group is journaled", async function () {
+        const fields = { gantry: 7, plate: context.activePlate, time: NOW, seq: 1 };
+        const lines = [line(1, fields), { lineNo: 2, text: "{oops", tooLong: false }, line(3, { ...fields, seq: 2 })];
+        journalGroup(lines, await context.validator.validateGroup(lines));
+        const again = await context.validator.validateGroup(lines);
+        expect(again.map(reasonOf)).to.deep.equal(["replayed", "replayed", "replayed"]);
+      });
+
+      it("asks the registry once per distinct plate, and not again while the answer is fresh", async function () {
+        const plates = [context.activePlate, context.newPlate];
+        const lines = Array.from({ length: 100 }, (_, index) =>
+          line(index + 1, { gantry: 7, plate: plates[index % 2], time: NOW, seq: index + 1 }),
+        );
+        const verdicts = await context.validator.validateGroup(lines);
+        expect(verdicts.every((verdict) => verdict.kind === "accepted")).to.equal(true);
+        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+        const more = lines.map((next) => ({ ...next, lineNo: next.lineNo + 100 }));
+        await context.validator.validateGroup(more);
+        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+      });
+
+      it(`looks plates up concurrently, at most ${PLATE_LOOKUP_PARALLELISM} at a time`, async function () {
+        const count = PLATE_LOOKUP_PARALLELISM + 8;
+        const lines = Array.from({ length: count }, (_, index) =>
+          line(index + 1, { gantry: 7, plate: ethers.Wallet.createRandom().address, time: NOW, seq: index + 1 }),
+        );
+        const verdicts = await context.validator.validateGroup(lines);
+        expect(verdicts.every((verdict) => reasonOf(verdict) === "unknown-plate")).to.equal(true);
+        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(count);
+        expect(context.rpc.maxInFlight).to.equal(PLATE_LOOKUP_PARALLELISM);
+      });
+
+      it("fails the whole group when a plate lookup fails", async function () {
+        context.stop.abort();
+        const lines = [
+          { lineNo: 1, text: "{oops", tooLong: false },
+          line(2, { gantry: 7, plate: context.activePlate, time: NOW, seq: 1 }),
+        ];
+        await context.validator.validateGroup(lines).then(
+          () => expect.fail("expected a throw"),
+          (error: unknown) => expect(error).to.be.instanceOf(RelayerStopped),
+        );
+      });
     });
   });
 });

@@ -20,7 +20,7 @@ import { Batcher } from "./batcher.js";
 import type { RelayerConfig } from "./config.js";
 import { Journal, type ReadingRecord } from "./journal.js";
 import { createLogger, type Logger } from "./logger.js";
-import { readLines, type InputLine, type InputSource } from "./reader.js";
+import { readLineGroups, type InputLine, type InputSource } from "./reader.js";
 import { Rpc } from "./rpc.js";
 import { TxQueue } from "./sender.js";
 import { newStats, type RelayerStats } from "./stats.js";
@@ -212,18 +212,18 @@ class RelayerRun {
     signal.addEventListener("abort", destroy, { once: true });
     const backlogLimit = this.#config.maxInFlight * BACKLOG_PER_IN_FLIGHT;
     try {
-      const lines = readLines(source, {
+      const groups = readLineGroups(source, {
         maxLineBytes: this.#config.maxLineBytes,
         pollIntervalMs: this.#config.pollIntervalMs,
         signal,
         onRestart: (file) =>
           this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
       });
-      for await (const line of lines) {
+      for await (const group of groups) {
         if (signal.aborted) break;
-        this.#stats.linesRead++;
-        if (!line.tooLong && line.text.trim() === "") continue;
-        await this.#take(line, validator, batcher);
+        this.#stats.linesRead += group.length;
+        const lines = group.filter((line) => line.tooLong || line.text.trim() !== "");
+        if (lines.length > 0) await this.#take(lines, validator, batcher);
         await queue.waitForRoom(backlogLimit);
       }
     } catch (error) {
@@ -234,39 +234,55 @@ class RelayerRun {
     }
   }
 
-  async #take(line: InputLine, validator: Validator, batcher: Batcher): Promise<void> {
-    const verdict = await validator.validate(line);
-    if (verdict.kind === "replayed") {
-      this.#stats.replayed++;
-    } else if (verdict.kind === "rejected") {
-      this.#reject(line, verdict);
-    } else {
-      // Journaled (and fsync'd) before it counts as accepted.
-      this.#journal?.recordReading(verdict.reading);
-      this.#stats.accepted++;
-      batcher.add(verdict.reading);
-    }
+  /**
+   * Validates a group of lines and journals its readings and rejects in one commit; only then are they counted,
+   * batched and written to the rejects file. A kill at any point loses nothing acknowledged: the next run reads the
+   * group again and the journal skips what it holds.
+   */
+  async #take(lines: readonly InputLine[], validator: Validator, batcher: Batcher): Promise<void> {
+    const verdicts = await validator.validateGroup(lines);
+    const readings: ReadingRecord[] = [];
+    const rejects: Rejected[] = [];
+    verdicts.forEach((verdict, index) => {
+      if (verdict.kind === "accepted") readings.push(verdict.reading);
+      else if (verdict.kind === "rejected") rejects.push({ line: lines[index], verdict });
+    });
+    this.#journal?.recordLines(
+      readings,
+      rejects.map(({ line, verdict }) => ({ lineNo: line.lineNo, lineHash: verdict.lineHash, reason: verdict.reason })),
+    );
+    this.#stats.inputGroups++;
+    this.#stats.replayed += verdicts.length - readings.length - rejects.length;
+    this.#stats.accepted += readings.length;
+    for (const reading of readings) batcher.add(reading);
+    if (rejects.length > 0) this.#reject(rejects);
   }
 
-  #reject(line: InputLine, verdict: Extract<Verdict, { kind: "rejected" }>): void {
+  #reject(rejects: readonly Rejected[]): void {
     const stats = this.#stats;
-    stats.rejected++;
-    stats.rejectsByReason[verdict.reason] = (stats.rejectsByReason[verdict.reason] ?? 0) + 1;
-    const record = {
-      line: line.lineNo,
-      reason: verdict.reason,
-      detail: verdict.detail,
-      raw: line.text.slice(0, REJECT_RAW_CHARS),
-      at: new Date().toISOString(),
-    };
+    const at = new Date().toISOString();
+    const records = rejects.map(({ line, verdict }) => {
+      stats.rejected++;
+      stats.rejectsByReason[verdict.reason] = (stats.rejectsByReason[verdict.reason] ?? 0) + 1;
+      return {
+        line: line.lineNo,
+        reason: verdict.reason,
+        detail: verdict.detail,
+        raw: line.text.slice(0, REJECT_RAW_CHARS),
+        at,
+      };
+    });
     if (this.#config.dryRun) {
-      this.#logger.warn("Validator#reject", "reading rejected", { line: record.line, reason: record.reason });
+      for (const record of records) {
+        this.#logger.warn("Validator#reject", "reading rejected", { line: record.line, reason: record.reason });
+      }
       return;
     }
-    this.#journal?.recordReject(line.lineNo, verdict.lineHash, verdict.reason);
     mkdirSync(path.dirname(path.resolve(this.#config.rejectsPath)), { recursive: true });
-    appendFileSync(this.#config.rejectsPath, JSON.stringify(record) + "\n");
-    this.#logger.debug("Validator#reject", "reading rejected", { line: record.line, reason: record.reason });
+    appendFileSync(this.#config.rejectsPath, records.map((record) => JSON.stringify(record) + "\n").join(""));
+    for (const record of records) {
+      this.#logger.debug("Validator#reject", "reading rejected", { line: record.line, reason: record.reason });
+    }
   }
 
   #source(): InputSource {
@@ -428,6 +444,11 @@ class RelayerRun {
 function describeGantries(ids: number[]): number[] | string {
   ids.sort((a, b) => a - b);
   return ids.length <= 32 ? ids : `${ids.length} gantries, ${ids[0]} to ${ids[ids.length - 1]}`;
+}
+
+interface Rejected {
+  readonly line: InputLine;
+  readonly verdict: Extract<Verdict, { kind: "rejected" }>;
 }
 
 function destroyStream(stream: AsyncIterable<Uint8Array | string>): void {

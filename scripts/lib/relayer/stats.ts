@@ -4,6 +4,8 @@ import type { RejectReason } from "./validator.js";
 export interface RelayerStats {
   /** Input lines read (blank lines included). */
   linesRead: number;
+  /** Groups of input lines taken: each group's readings and rejects are journaled in one commit. */
+  inputGroups: number;
   /** Readings validated and journaled in this run. */
   accepted: number;
   /** Lines skipped because a previous run already took or rejected them. */
@@ -37,6 +39,7 @@ export interface RelayerStats {
 export function newStats(): RelayerStats {
   return {
     linesRead: 0,
+    inputGroups: 0,
     accepted: 0,
     replayed: 0,
     rejected: 0,

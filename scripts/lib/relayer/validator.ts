@@ -1,13 +1,14 @@
 /**
- * Turns an input line into a reading ready to journal, or into a reject with a reason. The checks run cheapest
- * first and the registry is asked last: line length, JSON, field types and ranges, the journal (a line seen before
- * the last restart is skipped silently, a second reading with a journaled key is a duplicate), the gantry's key, the
- * clock, and finally the plate, resolved to a vehicle id through the registry's `vehicleIdOfPlate` with a small
- * cache.
+ * Turns input lines into readings ready to journal, or into rejects with a reason. Lines come in groups, and the
+ * checks run cheapest first: line length, JSON, field types and ranges, the journal (a line seen before the last
+ * restart is skipped silently, a second reading with a journaled key is a duplicate), the gantry's key and the clock
+ * for each line; then the group's plates that the cache does not know are resolved together, through the registry's
+ * `vehicleIdOfPlate`; and finally each line is decided in order, a second reading of a key taken earlier in the same
+ * group being a duplicate just as one taken in an earlier group is.
  */
 import { createHash } from "node:crypto";
 
-import { getAddress, isAddress } from "ethers";
+import { getAddress } from "ethers";
 
 import type { IVehicleRegistry } from "../../../typechain-types/index.js";
 
@@ -71,8 +72,8 @@ export function parseReading(text: string, nowSeconds: number, clockSkewSeconds:
   if (!isIntegerIn(gantryId, 0, UINT32_MAX)) return invalid(`"gantry" must be an integer from 0 to ${UINT32_MAX}`);
   const sequence = fields.seq;
   if (!isIntegerIn(sequence, 0, UINT40_MAX)) return invalid(`"seq" must be an integer from 0 to ${UINT40_MAX}`);
-  const plate = fields.plate;
-  if (typeof plate !== "string" || !isAddress(plate)) {
+  const plate = typeof fields.plate === "string" ? checksummed(fields.plate) : undefined;
+  if (plate === undefined) {
     return invalid('"plate" must be the plate key\'s 0x address (20 bytes hex, checksum optional)');
   }
   const timestamp = parseTime(fields.time);
@@ -83,7 +84,27 @@ export function parseReading(text: string, nowSeconds: number, clockSkewSeconds:
   if (timestamp > nowSeconds + clockSkewSeconds) {
     return { ok: false, reason: "future-time", detail: `time is ${timestamp - nowSeconds} s in the future${hint}` };
   }
-  return { ok: true, reading: { gantryId, plate: getAddress(plate), timestamp, sequence } };
+  return { ok: true, reading: { gantryId, plate, timestamp, sequence } };
+}
+
+/** Plates as read, checksummed: a fleet's plates recur all day, and checksumming one (keccak, in JavaScript) costs
+ * more than the rest of a line's checks together. */
+const checksums = new Map<string, string>();
+
+/** `text` as a checksummed address, or undefined if it is none (as ethers' `isAddress` decides). */
+function checksummed(text: string): string | undefined {
+  const known = checksums.get(text);
+  if (known !== undefined) return known;
+  let address: string;
+  try {
+    address = getAddress(text);
+  } catch {
+    return undefined;
+  }
+  // Emptied when full rather than kept in order: hostile input of ever new plates cannot grow it without bound.
+  if (checksums.size >= PLATE_CACHE_MAX_ENTRIES) checksums.clear();
+  checksums.set(text, address);
+  return address;
 }
 
 function invalid(detail: string): ParseResult {
@@ -113,6 +134,10 @@ export type PlateLookup = { readonly vehicleId: number } | { readonly revoked: b
 export const PLATE_CACHE_TTL_MS = 60_000;
 /** Plates remembered at once; a fleet day rarely sees more distinct vehicles than this per relayer. */
 export const PLATE_CACHE_MAX_ENTRIES = 100_000;
+/** Registry lookups in flight at once for a group: calls made together go out as one JSON-RPC batch, and 32 keeps
+ * that batch well under the size public endpoints refuse (often 50 to 100 calls) while a cold cache still fills
+ * quickly. */
+export const PLATE_LOOKUP_PARALLELISM = 32;
 
 /** Resolves plates to vehicle ids through the registry, caching answers for {PLATE_CACHE_TTL_MS}. */
 export class PlateResolver {
@@ -126,18 +151,39 @@ export class PlateResolver {
   }
 
   async resolve(plate: string): Promise<PlateLookup> {
+    const answers = await this.resolveAll([plate]);
+    return answers.get(plate) ?? unresolved(plate);
+  }
+
+  /**
+   * The answers for `plates`: the cache's where still fresh, the rest looked up {PLATE_LOOKUP_PARALLELISM} at a
+   * time and cached. Throws the first failed lookup's error (lookups retry through the `Rpc`; a stop aborts them).
+   */
+  async resolveAll(plates: Iterable<string>): Promise<Map<string, PlateLookup>> {
     const now = Date.now();
-    const cached = this.#cache.get(plate);
-    if (cached !== undefined && cached.until > now) return cached.lookup;
-    const lookup = await this.#lookup(plate);
+    const answers = new Map<string, PlateLookup>();
+    const missing = new Set<string>();
+    for (const plate of plates) {
+      const cached = this.#cache.get(plate);
+      if (cached !== undefined && cached.until > now) answers.set(plate, cached.lookup);
+      else missing.add(plate);
+    }
+    await forEachLimited([...missing], PLATE_LOOKUP_PARALLELISM, async (plate) => {
+      const lookup = await this.#lookup(plate);
+      this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
+      answers.set(plate, lookup);
+    });
+    return answers;
+  }
+
+  #remember(plate: string, lookup: PlateLookup, until: number): void {
     this.#cache.delete(plate);
     if (this.#cache.size >= PLATE_CACHE_MAX_ENTRIES) {
       // Maps iterate in insertion order: the first key is the least recently refreshed.
       const oldest = this.#cache.keys().next();
       if (oldest.done !== true) this.#cache.delete(oldest.value);
     }
-    this.#cache.set(plate, { lookup, until: now + PLATE_CACHE_TTL_MS });
-    return lookup;
+    this.#cache.set(plate, { lookup, until });
   }
 
   async #lookup(plate: string): Promise<PlateLookup> {
@@ -147,6 +193,28 @@ export class PlateResolver {
     // 0 means unknown or revoked; a revoked plate still being read is a cloned plate, worth telling apart.
     return { revoked: await this.#rpc.call("isPlateRevoked", () => this.#registry.isPlateRevoked(plate)) };
   }
+}
+
+function unresolved(plate: string): never {
+  throw new Error(`plate ${plate} was not resolved`);
+}
+
+/** Runs `work` on every item, at most `limit` at once. Rejects with the first error and starts nothing after it. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export interface ValidatorOptions {
@@ -160,6 +228,21 @@ export interface ValidatorOptions {
   readonly now?: () => number;
 }
 
+/** A line that passed every check but the plate's and its group's. */
+interface Unresolved {
+  readonly kind: "unresolved";
+  readonly reading: ParsedReading;
+  readonly lineHash: string;
+}
+
+/** Where a reading's key was taken from: the journal, or an earlier line of the same group. */
+interface Taken {
+  readonly lineNo: number;
+  readonly lineHash: string;
+}
+
+const REPLAYED: Verdict = { kind: "replayed" };
+
 /** Validates lines against the journal, the keys and the registry. */
 export class Validator {
   readonly #options: ValidatorOptions;
@@ -171,30 +254,95 @@ export class Validator {
   }
 
   async validate(line: InputLine): Promise<Verdict> {
-    const lineHash = hashLine(line.text);
-    const reject = (reason: RejectReason, detail: string): Verdict => ({ kind: "rejected", reason, detail, lineHash });
-    // A restart reads the input again: a line rejected before is not reported twice.
-    if (this.#options.journal.wasRejected(line.lineNo, lineHash)) return { kind: "replayed" };
-    if (line.tooLong) return reject("line-too-long", `longer than ${this.#options.maxLineBytes} bytes`);
-    const parsed = parseReading(line.text, this.#now(), this.#options.clockSkewSeconds);
-    if (!parsed.ok) return reject(parsed.reason, parsed.detail);
-    const { gantryId, sequence, plate, timestamp } = parsed.reading;
-    const journaled = this.#options.journal.findReading(gantryId, sequence);
-    if (journaled !== undefined) {
-      if (journaled.lineNo === line.lineNo && journaled.lineHash === lineHash) return { kind: "replayed" };
-      return reject("duplicate", `gantry ${gantryId} seq ${sequence} already journaled from line ${journaled.lineNo}`);
-    }
-    if (!this.#options.gantries.has(gantryId)) return reject("unknown-gantry", `no oracle key for gantry ${gantryId}`);
-    const lookup = await this.#options.plates.resolve(plate);
-    if ("revoked" in lookup) {
-      return lookup.revoked
-        ? reject("revoked-plate", `plate ${plate} was revoked by a rotation (cloned plate?)`)
-        : reject("unknown-plate", `no vehicle carries plate ${plate}`);
-    }
-    if (lookup.vehicleId < 0) return reject("vehicle-id-out-of-range", `vehicle of plate ${plate} exceeds uint48`);
-    return {
-      kind: "accepted",
-      reading: { gantryId, sequence, vehicleId: lookup.vehicleId, timestamp, lineNo: line.lineNo, lineHash },
-    };
+    const [verdict] = await this.validateGroup([line]);
+    return verdict;
   }
+
+  /**
+   * The verdicts on `lines`, in order: the same as validating each line and journaling what it yields before the
+   * next, while the group's uncached plates are resolved together. Nothing is journaled here: the caller journals
+   * the group's readings and rejects together, before validating the next group.
+   */
+  async validateGroup(lines: readonly InputLine[]): Promise<Verdict[]> {
+    const now = this.#now();
+    const screened = lines.map((line) => this.#screen(line, now));
+    const plates = new Set<string>();
+    for (const item of screened) if (item.kind === "unresolved") plates.add(item.reading.plate);
+    const lookups = plates.size === 0 ? new Map<string, PlateLookup>() : await this.#options.plates.resolveAll(plates);
+    return this.#decide(lines, screened, lookups);
+  }
+
+  /** The checks that need neither the registry nor the rest of the group. */
+  #screen(line: InputLine, now: number): Verdict | Unresolved {
+    const { journal, maxLineBytes, clockSkewSeconds, gantries } = this.#options;
+    const lineHash = hashLine(line.text);
+    // A restart reads the input again: a line rejected before is not reported twice.
+    if (journal.wasRejected(line.lineNo, lineHash)) return REPLAYED;
+    if (line.tooLong) return rejected("line-too-long", `longer than ${maxLineBytes} bytes`, lineHash);
+    const parsed = parseReading(line.text, now, clockSkewSeconds);
+    if (!parsed.ok) return rejected(parsed.reason, parsed.detail, lineHash);
+    const { gantryId, sequence } = parsed.reading;
+    const journaled = journal.findReading(gantryId, sequence);
+    if (journaled !== undefined) return alreadyTaken(journaled, line.lineNo, lineHash, parsed.reading);
+    if (!gantries.has(gantryId)) return rejected("unknown-gantry", `no oracle key for gantry ${gantryId}`, lineHash);
+    return { kind: "unresolved", reading: parsed.reading, lineHash };
+  }
+
+  /** Decides the group line by line, as if each line's outcome were journaled before the next was checked. */
+  #decide(
+    lines: readonly InputLine[],
+    screened: ReadonlyArray<Verdict | Unresolved>,
+    lookups: ReadonlyMap<string, PlateLookup>,
+  ): Verdict[] {
+    // What this group takes, which the journal cannot show until the group is committed.
+    const taken = new Map<string, Taken>();
+    const rejectedLines = new Set<string>();
+    return screened.map((item, index) => {
+      const { lineNo } = lines[index];
+      if (item.kind === "rejected") {
+        const key = `${lineNo}/${item.lineHash}`;
+        if (rejectedLines.has(key)) return REPLAYED;
+        rejectedLines.add(key);
+        return item;
+      }
+      if (item.kind !== "unresolved") return item;
+      const { reading, lineHash } = item;
+      const key = `${reading.gantryId}/${reading.sequence}`;
+      const earlier = taken.get(key);
+      if (earlier !== undefined) return alreadyTaken(earlier, lineNo, lineHash, reading);
+      const verdict = plateVerdict(reading, lookups.get(reading.plate) ?? unresolved(reading.plate), lineNo, lineHash);
+      if (verdict.kind === "accepted") taken.set(key, { lineNo, lineHash });
+      return verdict;
+    });
+  }
+}
+
+function rejected(reason: RejectReason, detail: string, lineHash: string): Verdict {
+  return { kind: "rejected", reason, detail, lineHash };
+}
+
+/** A line whose key was taken before: the same line read again, or a second reading with that key. */
+function alreadyTaken(taken: Taken, lineNo: number, lineHash: string, reading: ParsedReading): Verdict {
+  if (taken.lineNo === lineNo && taken.lineHash === lineHash) return REPLAYED;
+  const { gantryId, sequence } = reading;
+  return rejected(
+    "duplicate",
+    `gantry ${gantryId} seq ${sequence} already journaled from line ${taken.lineNo}`,
+    lineHash,
+  );
+}
+
+function plateVerdict(reading: ParsedReading, lookup: PlateLookup, lineNo: number, lineHash: string): Verdict {
+  const { gantryId, sequence, plate, timestamp } = reading;
+  if ("revoked" in lookup) {
+    return lookup.revoked
+      ? rejected("revoked-plate", `plate ${plate} was revoked by a rotation (cloned plate?)`, lineHash)
+      : rejected("unknown-plate", `no vehicle carries plate ${plate}`, lineHash);
+  }
+  if (lookup.vehicleId < 0)
+    return rejected("vehicle-id-out-of-range", `vehicle of plate ${plate} exceeds uint48`, lineHash);
+  return {
+    kind: "accepted",
+    reading: { gantryId, sequence, vehicleId: lookup.vehicleId, timestamp, lineNo, lineHash },
+  };
 }
