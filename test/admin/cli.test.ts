@@ -3,36 +3,23 @@
  * process, against a real `hardhat node` on 127.0.0.1 and a free port (LOCALHOST_RPC_URL points the localhost
  * network at it).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { spawn } from "node:child_process";
 
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import hre from "hardhat";
 
+import { startHardhatNode, type HardhatNodeProcess } from "../../scripts/lib/hardhatNode.js";
 import { type AdminSetup, VIN_SALT, deployAdminSuite, plate } from "./adminSetup.js";
 import { skipUnderCoverage } from "../utils/coverage.js";
 
-/** Generous bounds for a slow shared machine: each Hardhat process takes a few seconds to start. */
-const NODE_START_TIMEOUT_MS = 60_000;
+/** A generous bound for a slow shared machine: each Hardhat process takes a few seconds to start. */
 const COMMAND_TIMEOUT_MS = 60_000;
 
 interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The variables @nomicfoundation/hardhat-utils' isCi() reads. */
@@ -48,32 +35,13 @@ const CI_MARKERS = [
 ] as const;
 
 /** The environment a child Hardhat process gets: this one's, without the options the test runner exported. */
-function childEnv(url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOCALHOST_RPC_URL: url, ...extra };
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   for (const key of Object.keys(env)) if (key.startsWith("HARDHAT_")) delete env[key];
   // Hardhat prints stack traces whenever it thinks it runs in CI; these tests state what an operator at a terminal
   // sees, so the child must not inherit the CI markers of the machine running the suite.
   for (const key of CI_MARKERS) delete env[key];
   return env;
-}
-
-async function waitForNode(url: string, node: ChildProcess): Promise<void> {
-  const deadline = Date.now() + NODE_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (node.exitCode !== null) throw new Error(`hardhat node exited early with code ${node.exitCode}`);
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`hardhat node did not answer at ${url} within ${NODE_START_TIMEOUT_MS} ms`);
 }
 
 async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
@@ -105,29 +73,23 @@ describe("platechain tasks from the command line, against a hardhat node", funct
   });
   this.timeout(4 * COMMAND_TIMEOUT_MS);
 
-  let node: ChildProcess | undefined;
+  let node: HardhatNodeProcess | undefined;
   let url = "";
   let nodeEthers: HardhatEthers;
   let setup: AdminSetup;
+  /** A CLI child's environment: its localhost network is this test's node. */
+  const cliEnv = (extra: Record<string, string> = {}) => childEnv({ LOCALHOST_RPC_URL: url, ...extra });
 
   before(async function () {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    // Detached: the node gets its own process group, so `npx` and the node under it are stopped together.
-    node = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-      cwd: hre.config.paths.root,
-      env: childEnv(url),
-      stdio: "ignore",
-      detached: true,
-    });
-    await waitForNode(url, node);
+    node = await startHardhatNode({ cwd: hre.config.paths.root, env: childEnv() });
+    url = node.url;
     const connection = await hre.network.create({ network: "localhost", override: { url } });
     nodeEthers = connection.ethers;
     setup = await deployAdminSuite(nodeEthers, "localhost");
   });
 
-  after(function () {
-    if (node?.pid !== undefined && node.exitCode === null) process.kill(-node.pid, "SIGTERM");
+  after(async function () {
+    await node?.stop();
   });
 
   it("registers a vehicle: exit code 0, one line with the new id and the transaction hash", async function () {
@@ -147,7 +109,7 @@ describe("platechain tasks from the command line, against a hardhat node", funct
         "--class",
         "van",
       ],
-      childEnv(url, { VIN_SALT }),
+      cliEnv({ VIN_SALT }),
     );
     expect(result.code, result.stderr).to.equal(0);
     const line = /^registered vehicle 2 \(van\) .* \(tx (0x[0-9a-f]{64})\)$/m.exec(result.stdout);
@@ -159,7 +121,7 @@ describe("platechain tasks from the command line, against a hardhat node", funct
   });
 
   it("shows the vehicle's status read-only", async function () {
-    const result = await runCli(["status", "--manifest", setup.manifestPath, "--vehicle", "1"], childEnv(url));
+    const result = await runCli(["status", "--manifest", setup.manifestPath, "--vehicle", "1"], cliEnv());
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.include(`vehicle 1: car, active, owner ${setup.owner.address}`);
     expect(result.stdout).to.include("balance 10.00 tUSD, arrears 0.00 tUSD");
@@ -180,7 +142,7 @@ describe("platechain tasks from the command line, against a hardhat node", funct
         "--reason-code",
         "3",
       ],
-      childEnv(url),
+      cliEnv(),
     );
     expect(result.code).to.equal(1);
     expect(result.stdout + result.stderr).to.include(
@@ -192,7 +154,7 @@ describe("platechain tasks from the command line, against a hardhat node", funct
   it("fails with exit code 1 and a one-line reason, no stack trace, for a bad flag", async function () {
     const result = await runCli(
       ["set-status", "--manifest", setup.manifestPath, "--vehicle", "1", "--status", "lost", "--reason-code", "3"],
-      childEnv(url),
+      cliEnv(),
     );
     expect(result.code).to.equal(1);
     const output = result.stdout + result.stderr;

@@ -6,8 +6,8 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 
+import { startHardhatNode, type HardhatNodeProcess } from "../../scripts/lib/hardhatNode.js";
 import { parseManifest } from "../../scripts/lib/manifest.js";
-import { startHardhatNode, type HardhatNode } from "../relayer/harness.js";
 import { skipUnderCoverage } from "../utils/coverage.js";
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ describe("README walkthrough on a local node: deploy, seed, relay, read", functi
     skipUnderCoverage(this, "contracts running in a separate hardhat node are not measured, and npm test has already run this");
   });
   this.timeout(240_000);
-  let node: HardhatNode;
+  let node: HardhatNodeProcess;
   let dir: string;
 
   before(async function () {

@@ -1,8 +1,5 @@
 import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -10,6 +7,7 @@ import { expect } from "chai";
 import { Wallet, id } from "ethers";
 import { network } from "hardhat";
 
+import { startHardhatNode, type HardhatNodeProcess } from "../../scripts/lib/hardhatNode.js";
 import { TrustLevel, encodeBatch, ledgerDomain, signRecord } from "../../scripts/lib/ledger.js";
 import type { RecordSubmission } from "../../scripts/lib/ledger.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
@@ -21,60 +19,7 @@ import { skipUnderCoverage } from "../utils/coverage.js";
  * over JSON-RPC, a manifest written, then `npm run insurer` run as a child process against that node.
  */
 
-const require = createRequire(import.meta.url);
-// The package exports no path to its CLI; its package.json (exported) names it as the `hardhat` bin.
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist", "src", "cli.js");
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
-/** How long the node gets to start listening; it usually takes a few seconds. */
-const NODE_START_TIMEOUT_MS = 60_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-/** Starts `hardhat node` and resolves once it answers JSON-RPC. */
-async function startNode(port: number): Promise<ChildProcess> {
-  const node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: PROJECT_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  node.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  node.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + NODE_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (node.exitCode !== null) throw new Error(`hardhat node exited early:\n${output}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (response.ok) return node;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  node.kill("SIGKILL");
-  throw new Error(`hardhat node did not answer within ${NODE_START_TIMEOUT_MS} ms:\n${output}`);
-}
-
-async function stopNode(node: ChildProcess): Promise<void> {
-  if (node.exitCode !== null || node.signalCode !== null) return;
-  const exited = new Promise((resolve) => node.once("exit", resolve));
-  node.kill("SIGTERM");
-  const timer = setTimeout(() => node.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 interface CliRun {
   readonly code: number | null;
@@ -104,7 +49,7 @@ describe("insurer CLI against a hardhat node", function () {
   });
   this.timeout(300_000);
 
-  let node: ChildProcess | undefined;
+  let node: HardhatNodeProcess | undefined;
   let dir: string;
   let url: string;
   let manifestPath: string;
@@ -113,9 +58,8 @@ describe("insurer CLI against a hardhat node", function () {
   let periodStart: number;
 
   before(async function () {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    node = await startNode(port);
+    node = await startHardhatNode({ cwd: PROJECT_ROOT });
+    url = node.url;
     dir = await mkdtemp(path.join(tmpdir(), "platechain-insurer-"));
 
     const connection = await network.create({ network: "localhost", override: { url } });
@@ -181,7 +125,7 @@ describe("insurer CLI against a hardhat node", function () {
   });
 
   after(async function () {
-    if (node !== undefined) await stopNode(node);
+    await node?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,80 +1,13 @@
 /**
- * What the relayer's end-to-end tests need around the code under test: a real `hardhat node` on a free loopback
- * port, a loopback TCP proxy that can drop the node off the network and bring it back, and the oracle CLI run as a
- * child process whose JSON log lines the test can watch.
+ * What the relayer's end-to-end tests need around the code under test, besides the `hardhat node` of
+ * scripts/lib/hardhatNode.ts: a loopback TCP proxy that can drop the node off the network and bring it back, and the
+ * oracle CLI run as a child process whose JSON log lines the test can watch.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 
-const require = createRequire(import.meta.url);
-/** `npx hardhat`, without npx: the package's own bin, so the test's child is the node process itself. */
-const HARDHAT_CLI = path.join(path.dirname(require.resolve("hardhat/package.json")), "dist/src/cli.js");
 const ORACLE_ENTRY = path.resolve("scripts/oracle.ts");
-/** How long a child may take to start before the test gives up on it. */
-const START_TIMEOUT_MS = 30_000;
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-export interface HardhatNode {
-  readonly url: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** Spawns `hardhat node --hostname 127.0.0.1 --port <free port>` and waits until it answers. */
-export async function startHardhatNode(): Promise<HardhatNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
-  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
-  // Never outlive the test process, even when it ends without running its hooks.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  child.once("exit", () => process.removeListener("exit", killOnExit));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answers(url))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`hardhat node did not start:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url, port, stop: async () => stopChild(child) };
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGKILL");
-  await exited;
-}
 
 /** A loopback TCP proxy: {cut} drops every connection and stops listening; {restore} listens again. */
 export class TcpProxy {

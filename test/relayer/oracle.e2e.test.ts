@@ -10,9 +10,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet } from "ethers";
 
+import { startHardhatNode, type HardhatNodeProcess } from "../../scripts/lib/hardhatNode.js";
 import { VehicleStatus } from "../../scripts/lib/vehicle.js";
 
-import { runOracle, startHardhatNode, TcpProxy, type HardhatNode, type LogLine, type OracleRun } from "./harness.js";
+import { runOracle, TcpProxy, type LogLine, type OracleRun } from "./harness.js";
 import {
   chainCharges,
   deployTollWorld,
@@ -40,7 +41,7 @@ describe("oracle CLI end to end (hardhat node)", function () {
   });
   this.timeout(180_000);
 
-  let node: HardhatNode;
+  let node: HardhatNodeProcess;
   let provider: JsonRpcProvider;
   let dir: string;
   const children: OracleRun[] = [];

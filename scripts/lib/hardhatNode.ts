@@ -1,6 +1,6 @@
 /**
- * A `hardhat node` child process on a free loopback port for the scale benchmark, with the peak resident memory of
- * its process tree read from /proc.
+ * A real `hardhat node` as a child process on a free loopback port, for the tests that talk to a node over JSON-RPC
+ * and for the scale benchmark, which also reads the peak resident memory of the node's process tree from /proc.
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -10,23 +10,41 @@ import net from "node:net";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-/** How long the node may take to answer its first request. */
+/** How long the node may take to answer its first request: a few seconds usually, far more on a busy machine. */
 const START_TIMEOUT_MS = 60_000;
+const POLL_INTERVAL_MS = 100;
+/** How long a stopped node gets to exit on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5_000;
 /** Output kept for an error message: the node logs every request, so only the tail is worth keeping. */
 const OUTPUT_TAIL_CHARS = 4_000;
 
+export interface HardhatNodeOptions {
+  /** Turn the node's request log off once it answers: it logs and decodes every request, which costs time. */
+  readonly quiet?: boolean;
+  /** The node's environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where the node runs, and so whose Hardhat and config it uses (default: the current directory). */
+  readonly cwd?: string;
+}
+
 export interface HardhatNodeProcess {
+  /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  readonly port: number;
   readonly pid: number;
   /** Peak resident memory (VmHWM) of the node and every process it started, summed, in bytes. */
   peakRssBytes(): number;
+  /** SIGTERM, then SIGKILL if the node has not exited within a few seconds; resolves once it has exited. */
   stop(): Promise<void>;
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === "string") throw new Error("the OS gave no free port");
@@ -34,10 +52,13 @@ export async function freePort(): Promise<number> {
 }
 
 /** Spawns `hardhat node --hostname 127.0.0.1 --port <free port>` and waits until it answers JSON-RPC. */
-export async function startHardhatNode(): Promise<HardhatNodeProcess> {
-  const cli = hardhatCli();
+export async function startHardhatNode(options: HardhatNodeOptions = {}): Promise<HardhatNodeProcess> {
+  const cwd = options.cwd ?? process.cwd();
   const port = await freePort();
-  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  // The CLI run by this Node directly, not through npx: the child is the node itself, so a kill reaches it.
+  const child = spawn(process.execPath, [hardhatCli(cwd), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd,
+    env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let tail = "";
@@ -47,25 +68,35 @@ export async function startHardhatNode(): Promise<HardhatNodeProcess> {
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
+  // Unhandled, a failed spawn would throw from the event emitter instead of failing this start.
+  let failed: Error | undefined;
+  child.once("error", (error) => (failed = error));
+  // Never outlive the parent, even when it ends without running its test hooks or finally blocks.
+  const killOnExit = (): void => {
+    child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
+
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await answers(url))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (failed !== undefined) throw new Error(`hardhat node did not start: ${failed.message}`);
+    if (exited(child) || Date.now() > deadline) {
       await stop(child);
-      throw new Error(`hardhat node did not start on port ${port}:\n${tail}`);
+      throw new Error(`hardhat node did not answer at ${url} within ${START_TIMEOUT_MS} ms:\n${tail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   const pid = child.pid;
   if (pid === undefined) throw new Error("hardhat node has no pid");
-  // `hardhat node` logs and decodes every request; the benchmark measures the chain, not the node's console.
-  await rpc(url, "hardhat_setLoggingEnabled", [false]);
-  return { url, pid, peakRssBytes: () => treePeakRss(pid), stop: () => stop(child) };
+  if (options.quiet === true) await rpc(url, "hardhat_setLoggingEnabled", [false]);
+  return { url, port, pid, peakRssBytes: () => treePeakRss(pid), stop: () => stop(child) };
 }
 
-/** The `hardhat` executable of the project's own Hardhat, from its package.json `bin`. */
-function hardhatCli(): string {
-  const manifestPath = require.resolve("hardhat/package.json", { paths: [process.cwd()] });
+/** The `hardhat` executable of the project's own Hardhat: the package exports no path to it, its bin names it. */
+function hardhatCli(cwd: string): string {
+  const manifestPath = require.resolve("hardhat/package.json", { paths: [cwd] });
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { bin?: string | Record<string, string> };
   const bin = typeof manifest.bin === "string" ? manifest.bin : manifest.bin?.hardhat;
   if (bin === undefined) throw new Error(`${manifestPath} names no hardhat executable`);
@@ -85,23 +116,23 @@ async function rpc(url: string, method: string, params: unknown[]): Promise<unkn
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-    });
-    return response.ok;
+    await rpc(url, "eth_chainId", []);
+    return true;
   } catch {
     return false;
   }
 }
 
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  await gone;
   clearTimeout(timer);
 }
 
