@@ -653,8 +653,12 @@ export class TxQueue {
     return latest;
   }
 
+  /** The receipt of the batch's current attempt: its latest transaction or one it replaced on the same nonce.
+   * Earlier attempts are over (reverted on-chain, or their nonce went elsewhere) and must not answer for it. */
   async #findReceipt(batchId: number): Promise<TransactionReceipt | null> {
-    const txs = this.#o.journal.transactionsOf(batchId);
+    const all = this.#o.journal.transactionsOf(batchId);
+    const latest = all.at(-1);
+    const txs = all.filter((tx) => tx.nonce === latest?.nonce && tx.from === latest.from);
     const receipts = await Promise.all(txs.map(async (tx) => this.#receipt(tx.hash)));
     return receipts.find((receipt) => receipt !== null) ?? null;
   }
