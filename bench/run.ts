@@ -49,8 +49,12 @@ async function main(): Promise<void> {
       "Readings from the seeded fleet model (60 gantries), written as an NDJSON file before the clock starts; the " +
         "relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and sends to a " +
         "`hardhat node` child over JSON-RPC on 127.0.0.1.",
-      "Relayer settings: batch size up to MAX_SCANS_PER_BATCH, 8 transactions in flight, 50 ms receipt polling, " +
-        "2 s longest wait per batch; its journal in a fresh directory under the OS temp dir.",
+      "Relayer settings: batch size up to MAX_SCANS_PER_BATCH (128), `--simulate first` (a gantry's batches are " +
+        "simulated until one confirms), `--gas-limit bound` (the default), 32 transactions in flight, 200 ms " +
+        "receipt polling, 2 s longest wait per batch; its journal (SQLite, synchronous=FULL) in a fresh directory " +
+        "under the OS temp dir.",
+      "The node mines each transaction on arrival (automine), with its request log off; the setup's transactions " +
+        "(deploy, register, fund) are mined 120 to a block and are not timed.",
       "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",
       "Scans lost: generated minus confirmed-and-not-skipped; the fees charged on chain must also equal the model's.",
     ];

@@ -9,7 +9,7 @@
  * a restart always knows every nonce the relayer may have used, and the escrow settles each scan once however often
  * a batch is resent.
  */
-import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
+import { JsonRpcApiProvider, Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
 
 import type { ITollEscrow } from "../../../typechain-types/index.js";
 import { decodeScans, encodeScans, scanBatchGasLimit, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
@@ -115,8 +115,10 @@ export class TxQueue {
   readonly #proven = new Set<number>();
   /** Batches whose transaction reverted on-chain once in this run. */
   readonly #revertedBefore = new Set<number>();
-  /** The latest broadcast of a new transaction; the next one is signed once it has settled. */
+  /** The latest broadcast queued; the next one leaves once it has settled. */
   #lane: Promise<void> = Promise.resolve();
+  /** Moves on when the nonces handed out so far but not yet broadcast are void. */
+  #epoch = 0;
   /** Chain answers every watcher needs (an account's mined nonce, the head), shared within half a poll interval:
    * with many batches in flight, one call per poll rather than one per batch. */
   readonly #shared = new Map<string, { readonly at: number; readonly answer: Promise<number> }>();
@@ -311,18 +313,13 @@ export class TxQueue {
   }
 
   /**
-   * Signs the batch's transaction on the next nonce and starts its broadcast, then returns: the next batch is
-   * simulated while this one is on its way. Broadcasts still leave one at a time, in nonce order: a batch is signed
-   * only once the broadcast before it has settled its nonce, so a refused transaction never leaves a gap that later
-   * ones would wait behind.
+   * Signs the batch's transaction on the next nonce and queues its broadcast, then returns: the next batch is
+   * planned and signed while this one is on its way. Broadcasts leave one at a time, in nonce order, so the node
+   * never sees a gap. When one is refused or finds its nonce taken, the nonces handed out after it are void (the
+   * epoch moves on): those batches are not broadcast but signed again.
    */
   async #sendNew(batch: BatchRecord, plan: Extract<Plan, { kind: "send" }>): Promise<void> {
-    await this.#lane;
-    if (this.#o.stopSending.aborted) {
-      // Stopping: the batch stays pending in the journal and is sent by the next run.
-      this.#queue.unshift(batch.id);
-      return;
-    }
+    const epoch = this.#epoch;
     const nonce = this.#nextNonce++;
     const request: TransactionRequest = {
       type: 2,
@@ -334,7 +331,15 @@ export class TxQueue {
     };
     const fees = await this.#currentFees();
     const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
-    const broadcast = this.#broadcastNew(batch, request, fees, tx, plan.simulated);
+    const ahead = this.#lane;
+    const broadcast = (async (): Promise<boolean> => {
+      await ahead;
+      if (epoch !== this.#epoch) {
+        this.#requeue(batch.id, "a transaction ahead of it was refused or lost its nonce; it is signed again");
+        return false;
+      }
+      return this.#broadcastNew(batch, request, fees, tx, plan.simulated);
+    })();
     this.#lane = broadcast.then(
       () => undefined,
       () => undefined,
@@ -376,12 +381,14 @@ export class TxQueue {
       if (outcome === "nonce-taken") {
         // Another sender used this account's nonce: learn the real next one and send the batch again.
         this.#nextNonce = await this.#pendingNonce();
+        this.#epoch++;
         this.#requeue(batch.id, "its nonce was taken by another transaction");
         return false;
       }
-      // The node refused the transaction itself; nothing holds the nonce, so the next batch reuses it (no batch
-      // after this one is signed before this broadcast settles).
-      if (this.#nextNonce === tx.nonce + 1) this.#nextNonce = tx.nonce;
+      // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
+      // those already signed after it (not broadcast: they wait behind this one) are signed again.
+      this.#nextNonce = tx.nonce;
+      this.#epoch++;
       this.#fail(batch, `transaction refused: ${outcome.rejected}`);
       return false;
     }
@@ -410,7 +417,7 @@ export class TxQueue {
   async #broadcast(tx: TxRecord): Promise<BroadcastOutcome> {
     for (;;) {
       try {
-        await this.#o.rpc.call("sendRawTransaction", () => this.#o.provider.broadcastTransaction(tx.raw));
+        await this.#o.rpc.call("sendRawTransaction", () => this.#sendRaw(tx.raw));
         return "accepted";
       } catch (error) {
         if (error instanceof RelayerStopped) throw error;
@@ -661,6 +668,14 @@ export class TxQueue {
     const txs = all.filter((tx) => tx.nonce === latest?.nonce && tx.from === latest.from);
     const receipts = await Promise.all(txs.map(async (tx) => this.#receipt(tx.hash)));
     return receipts.find((receipt) => receipt !== null) ?? null;
+  }
+
+  /** Broadcasts signed bytes. On a JSON-RPC provider, by the bare call: ethers' `broadcastTransaction` also asks
+   * for the block number and recovers the sender from the signature, which costs more than the broadcast. */
+  async #sendRaw(raw: string): Promise<void> {
+    const provider = this.#o.provider;
+    if (provider instanceof JsonRpcApiProvider) await provider.send("eth_sendRawTransaction", [raw]);
+    else await provider.broadcastTransaction(raw);
   }
 
   async #receipt(hash: string): Promise<TransactionReceipt | null> {
