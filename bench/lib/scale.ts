@@ -239,6 +239,8 @@ async function relay(
     rejectsPath: path.join(workDir, "rejects.ndjson"),
     maxInFlight: MAX_IN_FLIGHT,
     simulate: "first",
+    // One transaction a block on this node: block space is no constraint, so the bound spares an estimate call.
+    gasLimit: "bound",
     pollIntervalMs: POLL_INTERVAL_MS,
     progressIntervalMs: 15_000,
   });

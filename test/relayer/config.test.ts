@@ -45,7 +45,7 @@ describe("relayer config", function () {
       expect(config.manifestPath).to.equal("deployments/localhost.json");
       expect(config.follow).to.equal(false);
       expect(config.dryRun).to.equal(false);
-      expect(config.gasLimit).to.equal("bound");
+      expect(config.gasLimit).to.equal("estimate");
       expect(config.simulate).to.equal("every");
     });
 
@@ -70,7 +70,7 @@ describe("relayer config", function () {
         "--progress-ms=1000",
         "--max-fee-gwei=1.5",
         "--max-gas-per-tx=3000000",
-        "--gas-limit=estimate",
+        "--gas-limit=bound",
         "--simulate=first",
       ]);
       expect(config).to.include({
@@ -92,7 +92,7 @@ describe("relayer config", function () {
         pollIntervalMs: 50,
         progressIntervalMs: 1000,
         maxGasPerTx: 3_000_000,
-        gasLimit: "estimate",
+        gasLimit: "bound",
         simulate: "first",
       });
       expect(config.maxFeePerGas).to.equal(1_500_000_000n);
@@ -127,7 +127,7 @@ describe("relayer config", function () {
         [[...base, "--max-fee-gwei", "0"], "--max-fee-gwei"],
         [[...base, "--max-gas-per-tx", "20000000"], "--max-gas-per-tx"],
         // Below one scan's worst case, which is the least a bounded gas limit can be.
-        [[...base, "--max-gas-per-tx", "200000"], "--max-gas-per-tx"],
+        [[...base, "--gas-limit", "bound", "--max-gas-per-tx", "200000"], "--max-gas-per-tx"],
         [[...base, "--gas-limit", "auto"], "--gas-limit"],
         [[...base, "--simulate", "never"], "--simulate"],
         [[...base, "--bogus"], "--bogus"],

@@ -255,7 +255,7 @@ describe("runRelayer (in-process)", function () {
     // Blocks that hold the bound of two scans but not of eight: the node refuses the big batch's transaction.
     const blockGasLimit = (scanBatchGasLimit(2) + scanBatchGasLimit(8)) / 2n;
     await connection.provider.request({ method: "evm_setBlockGasLimit", params: [`0x${blockGasLimit.toString(16)}`] });
-    const settings = { batchSize: 8, maxWaitMs: 60_000 };
+    const settings = { batchSize: 8, maxWaitMs: 60_000, gasLimit: "bound" as const };
     const { summary, entries } = await start(world, gasWallet, [...big, ...small], settings).done;
     expect(summary).to.include({ batchesFailed: 1, batchesConfirmed: 1, scansConfirmed: 2 });
     const failed = entries.find(
@@ -281,7 +281,13 @@ describe("runRelayer (in-process)", function () {
   it("with --simulate first, sends a gantry's batches unsimulated once one of them has confirmed", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 12);
-    const settings = { batchSize: 4, maxWaitMs: 60_000, maxInFlight: 1, simulate: "first" as const };
+    const settings = {
+      batchSize: 4,
+      maxWaitMs: 60_000,
+      maxInFlight: 1,
+      simulate: "first" as const,
+      gasLimit: "bound" as const,
+    };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
     expect(summary).to.include({ batchesSent: 3, batchesConfirmed: 3, batchesFailed: 0, txReverted: 0 });
     const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
@@ -296,7 +302,14 @@ describe("runRelayer (in-process)", function () {
     await writeFile(file, ndjson(readings.slice(0, 4)));
     const stop = new AbortController();
     const settings = { input: file, follow: true, batchSize: 4, maxWaitMs: 60_000, pollIntervalMs: 10 };
-    const run = start(world, gasWallet, [], { ...settings, maxInFlight: 1, simulate: "first", signal: stop.signal });
+    // With the bound gas limit nothing calls the node before sending: the paused escrow is met on-chain.
+    const run = start(world, gasWallet, [], {
+      ...settings,
+      maxInFlight: 1,
+      simulate: "first",
+      gasLimit: "bound",
+      signal: stop.signal,
+    });
     await run.waitFor("batch confirmed");
     await (await world.escrow.pause()).wait();
     await writeFile(file, ndjson(readings));
@@ -311,6 +324,32 @@ describe("runRelayer (in-process)", function () {
     // Sent blind once proven, then simulated again after the revert.
     const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
     expect(sent).to.deep.equal([true, false, true]);
+    await expectExactlySettled(world, readings);
+  });
+
+  it("with --simulate first and an estimated gas limit, meets a pause in the estimate, not on-chain", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 8);
+    const file = path.join(dir, "readings.ndjson");
+    await writeFile(file, ndjson(readings.slice(0, 4)));
+    const stop = new AbortController();
+    const settings = { input: file, follow: true, batchSize: 4, maxWaitMs: 60_000, pollIntervalMs: 10 };
+    const run = start(world, gasWallet, [], {
+      ...settings,
+      maxInFlight: 1,
+      simulate: "first",
+      gasLimit: "estimate",
+      signal: stop.signal,
+    });
+    await run.waitFor("batch confirmed");
+    await (await world.escrow.pause()).wait();
+    await writeFile(file, ndjson(readings));
+    await run.waitFor("escrow paused; batch waits");
+    await (await world.escrow.unpause()).wait();
+    while (run.entries.filter((entry) => entry.message === "batch confirmed").length < 2) await sleep(20);
+    stop.abort();
+    const { summary } = await run.done;
+    expect(summary).to.include({ txReverted: 0, batchesFailed: 0, batchesConfirmed: 2, scansConfirmed: 8 });
     await expectExactlySettled(world, readings);
   });
 
@@ -370,7 +409,7 @@ describe("runRelayer (in-process)", function () {
     const readings = gantryReadings(world, 8);
     // Room for the worst case of three scans, not four: eight split into four, then into pairs.
     const cap = scanBatchGasLimit(3);
-    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: Number(cap) };
+    const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: Number(cap), gasLimit: "bound" as const };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
     expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).to.have.length(3);
     expect(summary).to.include({ batchesSealed: 1, batchesFailed: 0, batchesConfirmed: 4, scansConfirmed: 8 });

@@ -58,9 +58,11 @@ export interface RelayerConfig {
   /** Most gas one transaction may use (gas limit included headroom): larger batches are split. */
   readonly maxGasPerTx: number;
   /**
-   * How a batch's gas limit is set: `bound`, the escrow's worst case for the batch's size (no estimate call; for
-   * chains that price gas as Ethereum does); `estimate`, eth_estimateGas plus headroom (for chains that add L1
-   * data costs to the gas used, such as Arbitrum). Batches are simulated with eth_call either way.
+   * How a batch's gas limit is set: `estimate`, eth_estimateGas plus headroom (any chain; a block builder packs
+   * transactions by their gas limit, so a tight one leaves room for others); `bound`, the escrow's worst case for
+   * the batch's size (no estimate call, but about eight times what a typical batch uses is reserved in its block:
+   * for a chain where block space is no constraint, such as a local node; not for chains that add L1
+   * data costs to the gas used, such as Arbitrum). Which batches are simulated is `simulate`'s business.
    */
   readonly gasLimit: GasLimitMode;
   /**
@@ -91,7 +93,7 @@ export const DEFAULTS = {
   progressIntervalMs: 5_000,
   /** EIP-7825 (osaka): no transaction may use more. */
   maxGasPerTx: 16_777_216,
-  gasLimit: "bound",
+  gasLimit: "estimate",
   simulate: "every",
 } as const;
 
@@ -121,8 +123,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --progress-ms <ms>      progress line interval (default ${DEFAULTS.progressIntervalMs})
   --max-fee-gwei <gwei>   never pay more than this maxFeePerGas
   --max-gas-per-tx <gas>  split batches whose gas limit would pass this (default ${DEFAULTS.maxGasPerTx})
-  --gas-limit <mode>      bound: the escrow's worst case for the batch size, no estimate call (default; Ethereum,
-                          OP-stack L2s); estimate: eth_estimateGas + 25% (chains that count L1 data as gas: Arbitrum)
+  --gas-limit <mode>      estimate: eth_estimateGas + 25% (default); bound: the escrow's worst case for the batch
+                          size, no estimate call, but ~8x the gas a batch uses is reserved in its block (a local node)
   --simulate <which>      every: eth_call each batch before sending it (default); first: only a gantry's batches
                           until one confirms, and every batch again after any on-chain revert (one call less a batch)
   --help                  this text

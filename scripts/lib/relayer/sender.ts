@@ -9,7 +9,14 @@
  * a restart always knows every nonce the relayer may have used, and the escrow settles each scan once however often
  * a batch is resent.
  */
-import { JsonRpcApiProvider, Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
+import {
+  JsonRpcApiProvider,
+  Transaction,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+  type TransactionRequest,
+} from "ethers";
 
 import type { ITollEscrow } from "../../../typechain-types/index.js";
 import { decodeScans, encodeScans, scanBatchGasLimit, settledBatchFromLogs, SkipReason, type Scan } from "../scans.js";
@@ -243,6 +250,9 @@ export class TxQueue {
         );
       } catch (error) {
         if (error instanceof RelayerStopped) throw error;
+        // An unsimulated batch that reverts fails to estimate too: tell that (paused, refused) from a batch too big.
+        const refusal = proven ? await this.#simulate(batch) : undefined;
+        if (refusal !== undefined) return refusal;
         // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
         if (batch.scanCount > 1) return { kind: "split" };
         return {
