@@ -295,31 +295,43 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
-  it("with --simulate first, survives a pause: the unsimulated batch reverts, waits, and settles after it", async function () {
+  /**
+   * With --simulate first, on a followed file: a first batch confirms (its gantry is proven), the escrow is paused,
+   * a second batch arrives and must wait; once it waits the escrow is unpaused, and the run stops when both batches
+   * are confirmed.
+   */
+  async function runIntoPause(gasLimit: "bound" | "estimate") {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 8);
     const file = path.join(dir, "readings.ndjson");
     await writeFile(file, ndjson(readings.slice(0, 4)));
     const stop = new AbortController();
-    const settings = { input: file, follow: true, batchSize: 4, maxWaitMs: 60_000, pollIntervalMs: 10 };
-    // With the bound gas limit nothing calls the node before sending: the paused escrow is met on-chain.
     const run = start(world, gasWallet, [], {
-      ...settings,
+      input: file,
+      follow: true,
+      batchSize: 4,
+      maxWaitMs: 60_000,
+      pollIntervalMs: 10,
       maxInFlight: 1,
       simulate: "first",
-      gasLimit: "bound",
+      gasLimit,
       signal: stop.signal,
     });
     await run.waitFor("batch confirmed");
     await (await world.escrow.pause()).wait();
     await writeFile(file, ndjson(readings));
-    const requeued = await run.waitFor("batch will be sent again");
-    expect(String(requeued.why)).to.match(/reverted on-chain in block \d+; TollEscrowPaused/);
     await run.waitFor("escrow paused; batch waits");
     await (await world.escrow.unpause()).wait();
     while (run.entries.filter((entry) => entry.message === "batch confirmed").length < 2) await sleep(20);
     stop.abort();
-    const { summary, entries } = await run.done;
+    return { world, readings, ...(await run.done) };
+  }
+
+  it("with --simulate first, survives a pause: the unsimulated batch reverts, waits, and settles after it", async function () {
+    // With the bound gas limit nothing calls the node before sending: the paused escrow is met on-chain.
+    const { world, readings, summary, entries } = await runIntoPause("bound");
+    const requeued = entries.find((entry) => entry.message === "batch will be sent again");
+    expect(String(requeued?.why)).to.match(/reverted on-chain in block \d+; TollEscrowPaused/);
     expect(summary).to.include({ txReverted: 1, batchesFailed: 0, batchesConfirmed: 2, scansConfirmed: 8 });
     // Sent blind once proven, then simulated again after the revert.
     const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
@@ -328,27 +340,7 @@ describe("runRelayer (in-process)", function () {
   });
 
   it("with --simulate first and an estimated gas limit, meets a pause in the estimate, not on-chain", async function () {
-    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
-    const readings = gantryReadings(world, 8);
-    const file = path.join(dir, "readings.ndjson");
-    await writeFile(file, ndjson(readings.slice(0, 4)));
-    const stop = new AbortController();
-    const settings = { input: file, follow: true, batchSize: 4, maxWaitMs: 60_000, pollIntervalMs: 10 };
-    const run = start(world, gasWallet, [], {
-      ...settings,
-      maxInFlight: 1,
-      simulate: "first",
-      gasLimit: "estimate",
-      signal: stop.signal,
-    });
-    await run.waitFor("batch confirmed");
-    await (await world.escrow.pause()).wait();
-    await writeFile(file, ndjson(readings));
-    await run.waitFor("escrow paused; batch waits");
-    await (await world.escrow.unpause()).wait();
-    while (run.entries.filter((entry) => entry.message === "batch confirmed").length < 2) await sleep(20);
-    stop.abort();
-    const { summary } = await run.done;
+    const { world, readings, summary } = await runIntoPause("estimate");
     expect(summary).to.include({ txReverted: 0, batchesFailed: 0, batchesConfirmed: 2, scansConfirmed: 8 });
     await expectExactlySettled(world, readings);
   });
