@@ -50,9 +50,9 @@ async function main(): Promise<void> {
         "relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and sends to a " +
         "`hardhat node` child over JSON-RPC on 127.0.0.1.",
       "Relayer settings: batch size up to MAX_SCANS_PER_BATCH (128), `--simulate first` (a gantry's batches are " +
-        "simulated until one confirms), `--gas-limit bound` (the worst case per batch size, no estimate call; the default is `estimate`), 32 transactions in flight, 200 ms " +
-        "receipt polling, 2 s longest wait per batch; its journal (SQLite, synchronous=FULL) in a fresh directory " +
-        "under the OS temp dir.",
+        "simulated until one confirms), `--gas-limit bound` (the worst case per batch size, no estimate call; the " +
+        "default is `estimate`), 32 transactions in flight, 200 ms receipt polling, 2 s longest wait per batch; its " +
+        "journal (SQLite, synchronous=FULL) in a fresh directory under the OS temp dir.",
       "The node mines each transaction on arrival (automine), with its request log off; the setup's transactions " +
         "(deploy, register, fund) are mined 120 to a block and are not timed.",
       "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",
