@@ -17,6 +17,7 @@ import { encodeScans, signScanBatch } from "../../scripts/lib/scans.js";
 import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 
 import {
+  ACCOUNT_NAMES,
   DAY,
   FEES,
   GANTRY,
@@ -34,22 +35,7 @@ async function systemFixture(): Promise<SystemFixture> {
 }
 
 /** The accounts every function is tried with: each role holder, the vehicle owner, and accounts with no role. */
-const CALLERS: readonly AccountName[] = [
-  "admin",
-  "registrar",
-  "regulator",
-  "tollAdmin",
-  "arbiter",
-  "pauser",
-  "reporter",
-  "owner",
-  "buyer",
-  "operator",
-  "insurer",
-  "pendingAdmin",
-  "relayer",
-  "stranger",
-];
+const CALLERS: readonly AccountName[] = ACCOUNT_NAMES;
 
 type Args = (f: SystemFixture, caller: HardhatEthersSigner) => Promise<unknown[]> | unknown[];
 

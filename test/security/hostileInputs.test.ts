@@ -25,7 +25,16 @@ import {
 import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 
 import { deployHostile, record, runs, snapshot, tally, type HostileFixture } from "./hostile.js";
-import { DAY, FEES, GANTRY, USD, WITHDRAWAL_NOTICE, dayRecord, type AccountName } from "./system.fixture.js";
+import {
+  ACCOUNT_NAMES,
+  DAY,
+  FEES,
+  GANTRY,
+  USD,
+  WITHDRAWAL_NOTICE,
+  dayRecord,
+  type AccountName,
+} from "./system.fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -79,22 +88,7 @@ async function refusedProperty(group: string, arbitrary: fc.Arbitrary<Hostile>, 
 
 /** Accounts that hold no role and own nothing in the fixture. */
 const outsider = fc.constantFrom<AccountName>("stranger", "relayer", "insurer", "operator", "pendingAdmin");
-const anyAccount = fc.constantFrom<AccountName>(
-  "admin",
-  "registrar",
-  "regulator",
-  "tollAdmin",
-  "arbiter",
-  "pauser",
-  "reporter",
-  "owner",
-  "buyer",
-  "operator",
-  "insurer",
-  "pendingAdmin",
-  "relayer",
-  "stranger",
-);
+const anyAccount = fc.constantFrom<AccountName>(...ACCOUNT_NAMES);
 const unknownVehicle = fc.oneof(fc.constant(0n), fc.bigInt({ min: 6n, max: MAX_UINT256 }));
 
 // ------------------------------------------------------------------------------------------------------------------

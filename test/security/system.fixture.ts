@@ -30,25 +30,27 @@ export const FEES: [bigint, bigint, bigint, bigint, bigint] = [USD, 2n * USD, 3n
 /** What every account is minted, and allows the escrow to take. */
 export const WALLET = 1_000n * USD;
 
-/** Every named account of the fixture. */
-export interface Accounts {
-  readonly admin: HardhatEthersSigner;
-  readonly registrar: HardhatEthersSigner;
-  readonly regulator: HardhatEthersSigner;
-  readonly tollAdmin: HardhatEthersSigner;
-  readonly arbiter: HardhatEthersSigner;
-  readonly pauser: HardhatEthersSigner;
-  readonly reporter: HardhatEthersSigner;
-  readonly owner: HardhatEthersSigner;
-  readonly buyer: HardhatEthersSigner;
-  readonly operator: HardhatEthersSigner;
-  readonly insurer: HardhatEthersSigner;
-  readonly pendingAdmin: HardhatEthersSigner;
-  readonly relayer: HardhatEthersSigner;
-  readonly stranger: HardhatEthersSigner;
-}
+/** Every named account of the fixture, in the order of the node's accounts. */
+export const ACCOUNT_NAMES = [
+  "admin",
+  "registrar",
+  "regulator",
+  "tollAdmin",
+  "arbiter",
+  "pauser",
+  "reporter",
+  "owner",
+  "buyer",
+  "operator",
+  "insurer",
+  "pendingAdmin",
+  "relayer",
+  "stranger",
+] as const;
 
-export type AccountName = keyof Accounts;
+export type AccountName = (typeof ACCOUNT_NAMES)[number];
+
+export type Accounts = Readonly<Record<AccountName, HardhatEthersSigner>>;
 
 export interface SystemFixture {
   readonly ethers: HardhatEthers;
@@ -136,22 +138,10 @@ export function plateWallet(seed: string | number): Wallet {
 
 export async function deploySystem(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<SystemFixture> {
   const signers = await ethers.getSigners();
-  const accounts: Accounts = {
-    admin: signers[0],
-    registrar: signers[1],
-    regulator: signers[2],
-    tollAdmin: signers[3],
-    arbiter: signers[4],
-    pauser: signers[5],
-    reporter: signers[6],
-    owner: signers[7],
-    buyer: signers[8],
-    operator: signers[9],
-    insurer: signers[10],
-    pendingAdmin: signers[11],
-    relayer: signers[12],
-    stranger: signers[13],
-  };
+  if (signers.length < ACCOUNT_NAMES.length) {
+    throw new Error(`the system fixture needs ${ACCOUNT_NAMES.length} accounts, the network has ${signers.length}`);
+  }
+  const accounts = Object.fromEntries(ACCOUNT_NAMES.map((name, index) => [name, signers[index]])) as Accounts;
   const { admin } = accounts;
 
   const registry = await ethers.deployContract("VehicleRegistry", [ADMIN_DELAY, admin.address]);
