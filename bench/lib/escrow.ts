@@ -10,6 +10,7 @@ import { MaxUint256, Signature, Wallet, solidityPacked } from "ethers";
 import type { ContractTransactionReceipt } from "ethers";
 
 import type { Fleet } from "../../scripts/lib/fleet/model.js";
+import { signPermit } from "../../scripts/lib/permit.js";
 import { encodeLeaf, encodeLeaves, encodeScans, settledBatchFromLogs, signScanBatch } from "../../scripts/lib/scans.js";
 import type { Scan } from "../../scripts/lib/scans.js";
 import type { TestStablecoin, TollEscrow } from "../../typechain-types/index.js";
@@ -345,30 +346,8 @@ async function depositWithPermit(
   vehicleId: bigint,
 ): Promise<{ gas: number; signature: Signature }> {
   const owner = world.permitPayer;
-  const nonce = await world.token.nonces(owner.address);
-  const domain = {
-    name: await world.token.name(),
-    version: "1",
-    chainId: world.chainId,
-    verifyingContract: await world.token.getAddress(),
-  };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
-  const message = {
-    owner: owner.address,
-    spender: world.escrowAddress,
-    value: DEPOSIT_AMOUNT,
-    nonce,
-    deadline: PERMIT_DEADLINE,
-  };
-  const signature = Signature.from(await owner.signTypedData(domain, types, message));
+  const { token, chainId, escrowAddress } = world;
+  const signature = await signPermit(token, chainId, owner, escrowAddress, DEPOSIT_AMOUNT, PERMIT_DEADLINE);
   const gas = await gasOf(
     world.escrow
       .connect(owner)

@@ -9,10 +9,11 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import { Signature, Wallet, id, type BaseContract, type FunctionFragment } from "ethers";
+import { Wallet, id, type BaseContract, type FunctionFragment } from "ethers";
 import { network } from "hardhat";
 
 import { TrustLevel, encodeBatch } from "../../scripts/lib/ledger.js";
+import { signPermit } from "../../scripts/lib/permit.js";
 import { encodeScans, signScanBatch } from "../../scripts/lib/scans.js";
 import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 
@@ -171,31 +172,7 @@ async function signedBatch(f: SystemFixture): Promise<unknown[]> {
 
 async function permitFrom(f: SystemFixture, caller: HardhatEthersSigner, amount: bigint): Promise<unknown[]> {
   const deadline = BigInt(await networkHelpers.time.latest()) + DAY;
-  const domain = {
-    name: await f.token.name(),
-    version: "1",
-    chainId: f.chainId,
-    verifyingContract: await f.token.getAddress(),
-  };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
-  const nonce = await f.token.nonces(caller.address);
-  const signature = Signature.from(
-    await caller.signTypedData(domain, types, {
-      owner: caller.address,
-      spender: f.escrowAddress,
-      value: amount,
-      nonce,
-      deadline,
-    }),
-  );
+  const signature = await signPermit(f.token, f.chainId, caller, f.escrowAddress, amount, deadline);
   return [deadline, signature.v, signature.r, signature.s];
 }
 

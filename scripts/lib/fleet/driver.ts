@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { Signature, Wallet, keccak256, parseEther, toUtf8Bytes } from "ethers";
+import { Wallet, keccak256, parseEther, toUtf8Bytes } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { deployPlatechain, type PlatechainContracts } from "../deploy/deploy.js";
@@ -13,6 +13,7 @@ import { registerVehicle } from "../registry.js";
 import { makeRelayerConfig } from "../relayer/config.js";
 import { silentLogger } from "../relayer/logger.js";
 import { runRelayer, type RelayerSummary } from "../relayer/relayer.js";
+import { signPermit } from "../permit.js";
 import { VehicleStatus } from "../vehicle.js";
 import { type Fleet, type FleetDay, type Reading, SECONDS_PER_DAY, simulateDay, vinCommitmentOf } from "./model.js";
 import type { ProgressBar } from "./progress.js";
@@ -266,40 +267,13 @@ export async function makeDeposits(world: FleetWorld, day: FleetDay, when: "star
       const owner = world.wallets.owners[deposit.vehicle]!;
       await (await token.transfer(owner.address, deposit.amount)).wait();
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600 + world.fleet.params.days * SECONDS_PER_DAY);
-      const { v, r, s } = await signPermit(world, owner, escrowAddress, deposit.amount, deadline);
+      const { v, r, s } = await signPermit(token, world.chainId, owner, escrowAddress, deposit.amount, deadline);
       await (await escrow.connect(owner).depositWithPermit(vehicleId, deposit.amount, deadline, v, r, s)).wait();
     } else {
       await (await escrow.deposit(vehicleId, deposit.amount)).wait();
     }
     world.progress?.tick();
   }
-}
-
-async function signPermit(
-  world: FleetWorld,
-  owner: Wallet,
-  spender: string,
-  value: bigint,
-  deadline: bigint,
-): Promise<Signature> {
-  const token = world.contracts.stablecoin!;
-  const domain = {
-    name: await token.name(),
-    version: "1",
-    chainId: world.chainId,
-    verifyingContract: await token.getAddress(),
-  };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
-  const nonce = await token.nonces(owner.address);
-  return Signature.from(await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }));
 }
 
 interface RelayTarget {
