@@ -10,6 +10,9 @@ import { RelayerStopped, Rpc } from "../../scripts/lib/relayer/rpc.js";
 import {
   hashLine,
   parseReading,
+  PLATE_CACHE_TTL_MS,
+  PLATE_EVENTS_MAX_BLOCKS,
+  PLATE_EVENTS_POLL_MS,
   PLATE_LOOKUP_PARALLELISM,
   PlateResolver,
   Validator,
@@ -332,6 +335,63 @@ describe("relayer validator", function () {
           (error: unknown) => expect(error).to.be.instanceOf(RelayerStopped),
         );
       });
+    });
+  });
+
+  describe("PlateResolver", function () {
+    async function resolverFixture() {
+      const fixture = await networkHelpers.loadFixture(registryWithVehiclesFixture);
+      const rpc = new CountingRpc({ logger: silentLogger, signal: new AbortController().signal });
+      const registry = IVehicleRegistry__factory.connect(await fixture.registry.getAddress(), ethers.provider);
+      const clock = { ms: 1_000_000 };
+      const resolver = new PlateResolver(registry, rpc, { now: () => clock.ms });
+      return { ...fixture, rpc, clock, resolver };
+    }
+
+    it("keeps an answer past the old one-minute limit while the registry logs no change to its plate", async function () {
+      const { resolver, rpc, clock, activePlate } = await resolverFixture();
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      clock.ms += 5 * 60_000;
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(1);
+      clock.ms += PLATE_CACHE_TTL_MS;
+      await resolver.resolve(activePlate);
+      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+    });
+
+    it("sees a rotation at its next poll of the registry's logs: the old plate is revoked, the new one resolves", async function () {
+      const { resolver, clock, registry, activePlate } = await resolverFixture();
+      const replacement = ethers.Wallet.createRandom().address;
+      expect(await resolver.resolve(replacement)).to.deep.equal({ revoked: false });
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      await registry.rotatePlate(1n, replacement);
+      // Within a poll interval the cache still answers: the bound on how long a change takes to show.
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      clock.ms += PLATE_EVENTS_POLL_MS;
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ revoked: true });
+      expect(await resolver.resolve(replacement)).to.deep.equal({ vehicleId: 1 });
+    });
+
+    it("sees a registration of a plate it had found unknown", async function () {
+      const { resolver, rpc, clock, registry } = await resolverFixture();
+      const plate = ethers.Wallet.createRandom().address;
+      const [admin] = await ethers.getSigners();
+      expect(await resolver.resolve(plate)).to.deep.equal({ revoked: false });
+      await registry.registerVehicle(admin.address, plate, ethers.id("VIN-new"), VehicleClass.Truck);
+      clock.ms += PLATE_EVENTS_POLL_MS;
+      expect(await resolver.resolve(plate)).to.deep.equal({ vehicleId: 3 });
+      // One poll of the logs covered every block since the last: no call per block.
+      expect(rpc.calls.get("getLogs")).to.equal(1);
+    });
+
+    it("empties its cache after more blocks than it reads logs for", async function () {
+      const { resolver, rpc, clock, activePlate } = await resolverFixture();
+      await resolver.resolve(activePlate);
+      await networkHelpers.mine(PLATE_EVENTS_MAX_BLOCKS + 1);
+      clock.ms += PLATE_EVENTS_POLL_MS;
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+      expect(rpc.calls.get("getLogs")).to.equal(undefined);
     });
   });
 });

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 
-import { getAddress } from "ethers";
+import { dataSlice, getAddress } from "ethers";
 
 import type { IVehicleRegistry } from "../../../typechain-types/index.js";
 
@@ -130,8 +130,17 @@ export function hashLine(text: string): string {
 
 export type PlateLookup = { readonly vehicleId: number } | { readonly revoked: boolean };
 
-/** How long a plate's answer is reused: a rotation or a new registration shows within a minute. */
-export const PLATE_CACHE_TTL_MS = 60_000;
+/** The longest a plate's answer is reused. A change to a plate shows much sooner, from the registry's logs (see
+ * {PlateResolver}); this bounds how long an answer can outlive a log that a lagging endpoint failed to return. */
+export const PLATE_CACHE_TTL_MS = 600_000;
+/** How often the registry's logs are read for changes to plates: a rotation or a registration shows within this. */
+export const PLATE_EVENTS_POLL_MS = 1_000;
+/** Blocks read again at every poll: a shallow reorganisation, or an endpoint a few blocks behind the head it
+ * reported, can hide a change that a later poll then finds. Evicting an answer twice costs one lookup. */
+export const PLATE_EVENTS_OVERLAP_BLOCKS = 16;
+/** More new blocks than this since the last poll (a long idle spell), and the cache is emptied instead of reading
+ * their logs: public endpoints cap the block range of `eth_getLogs`, and an empty cache is correct. */
+export const PLATE_EVENTS_MAX_BLOCKS = 2_000;
 /** Plates remembered at once; a fleet day rarely sees more distinct vehicles than this per relayer. */
 export const PLATE_CACHE_MAX_ENTRIES = 100_000;
 /** Registry lookups in flight at once for a group: calls made together go out as one JSON-RPC batch, and 32 keeps
@@ -139,15 +148,35 @@ export const PLATE_CACHE_MAX_ENTRIES = 100_000;
  * quickly. */
 export const PLATE_LOOKUP_PARALLELISM = 32;
 
-/** Resolves plates to vehicle ids through the registry, caching answers for {PLATE_CACHE_TTL_MS}. */
+export interface PlateResolverOptions {
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * Resolves plates to vehicle ids through the registry and caches the answers. A plate's answer changes only when
+ * the registry logs it: `VehicleRegistered` binds a new plate, `PlateRotated` revokes the old plate for good and
+ * binds the new one. So an answer is kept until such a log names its plate (the logs are read at most every
+ * {PLATE_EVENTS_POLL_MS}, before a group's plates are looked up) or {PLATE_CACHE_TTL_MS} has passed. A fleet's
+ * plates then cost the node one call each, not one a vehicle a minute.
+ */
 export class PlateResolver {
   readonly #registry: IVehicleRegistry;
   readonly #rpc: Rpc;
+  readonly #now: () => number;
   readonly #cache = new Map<string, { readonly lookup: PlateLookup; readonly until: number }>();
+  /** The last block whose registry logs were read, or undefined before the first poll. */
+  #through: number | undefined;
+  #polledAt = Number.NEGATIVE_INFINITY;
+  /** Plates a log named in a block after the one the running lookups started from, with that block: an answer
+   * read around that block may be from before the change and must not be cached. */
+  readonly #changedAt = new Map<string, number>();
+  #lookupsInFlight = 0;
 
-  constructor(registry: IVehicleRegistry, rpc: Rpc) {
+  constructor(registry: IVehicleRegistry, rpc: Rpc, options: PlateResolverOptions = {}) {
     this.#registry = registry;
     this.#rpc = rpc;
+    this.#now = options.now ?? Date.now;
   }
 
   async resolve(plate: string): Promise<PlateLookup> {
@@ -156,11 +185,12 @@ export class PlateResolver {
   }
 
   /**
-   * The answers for `plates`: the cache's where still fresh, the rest looked up {PLATE_LOOKUP_PARALLELISM} at a
+   * The answers for `plates`: the cache's where still valid, the rest looked up {PLATE_LOOKUP_PARALLELISM} at a
    * time and cached. Throws the first failed lookup's error (lookups retry through the `Rpc`; a stop aborts them).
    */
   async resolveAll(plates: Iterable<string>): Promise<Map<string, PlateLookup>> {
-    const now = Date.now();
+    await this.#pollChanges();
+    const now = this.#now();
     const answers = new Map<string, PlateLookup>();
     const missing = new Set<string>();
     for (const plate of plates) {
@@ -168,12 +198,55 @@ export class PlateResolver {
       if (cached !== undefined && cached.until > now) answers.set(plate, cached.lookup);
       else missing.add(plate);
     }
-    await forEachLimited([...missing], PLATE_LOOKUP_PARALLELISM, async (plate) => {
-      const lookup = await this.#lookup(plate);
-      this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
-      answers.set(plate, lookup);
-    });
+    // Every lookup reads a block at or after this one: a change logged up to it is already in the answer.
+    const readFrom = this.#through ?? 0;
+    this.#lookupsInFlight++;
+    try {
+      await forEachLimited([...missing], PLATE_LOOKUP_PARALLELISM, async (plate) => {
+        const lookup = await this.#lookup(plate);
+        if ((this.#changedAt.get(plate) ?? -1) <= readFrom) this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
+        answers.set(plate, lookup);
+      });
+    } finally {
+      this.#lookupsInFlight--;
+    }
     return answers;
+  }
+
+  /** Reads the registry's logs since the last poll and forgets the answers of the plates they name. */
+  async #pollChanges(): Promise<void> {
+    const now = this.#now();
+    if (now - this.#polledAt < PLATE_EVENTS_POLL_MS) return;
+    const provider = this.#registry.runner?.provider;
+    if (provider === null || provider === undefined) throw new Error("the registry contract has no provider");
+    const head = await this.#rpc.call("getBlockNumber", () => provider.getBlockNumber());
+    this.#polledAt = now;
+    const through = this.#through;
+    this.#through = head;
+    if (this.#lookupsInFlight === 0) this.#changedAt.clear();
+    if (through === undefined) return;
+    if (head < through || head - through > PLATE_EVENTS_MAX_BLOCKS) {
+      // A chain reset or a long idle spell: start again from an empty cache.
+      this.#cache.clear();
+      return;
+    }
+    if (head === through) return;
+    const fromBlock = Math.max(0, through + 1 - PLATE_EVENTS_OVERLAP_BLOCKS);
+    const registry = this.#registry;
+    const topics = [
+      [registry.getEvent("VehicleRegistered").fragment.topicHash, registry.getEvent("PlateRotated").fragment.topicHash],
+    ];
+    const address = await registry.getAddress();
+    const logs = await this.#rpc.call("getLogs", () => provider.getLogs({ address, topics, fromBlock, toBlock: head }));
+    for (const log of logs) {
+      const plates = log.topics[0] === topics[0]?.[0] ? [log.topics[3]] : [log.topics[2], log.topics[3]];
+      for (const topic of plates) {
+        if (topic === undefined) continue;
+        const plate = getAddress(dataSlice(topic, 12));
+        this.#cache.delete(plate);
+        this.#changedAt.set(plate, Math.max(this.#changedAt.get(plate) ?? 0, log.blockNumber));
+      }
+    }
   }
 
   #remember(plate: string, lookup: PlateLookup, until: number): void {
