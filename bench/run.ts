@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       "Readings from the seeded fleet model (60 gantries), written as an NDJSON file before the clock starts; the " +
         "relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and sends to a " +
         "`hardhat node` child over JSON-RPC on 127.0.0.1.",
-      "Relayer settings: batch size up to MAX_SCANS_PER_BATCH (128), `--simulate first` (a gantry's batches are " +
+      "Relayer settings: batch size up to MAX_SCANS_PER_BATCH (160), `--simulate first` (a gantry's batches are " +
         "simulated until one confirms), `--gas-limit bound` (the worst case per batch size, no estimate call; the " +
         "default is `estimate`), 32 transactions in flight, 200 ms receipt polling, 2 s longest wait per batch; its " +
         "journal (SQLite, synchronous=FULL) in a fresh directory under the OS temp dir.",

@@ -102,7 +102,7 @@ export const SCAN_BATCH_GAS_FIXED = 150_000n;
 /**
  * What one scan may add at most: its calldata, a vehicle never funded (its account slot and a debt slot created),
  * flagged stolen (a sighting event), in a settled-scan bitmap word of its own. The gas test's worst batch of
- * MAX_SCANS_PER_BATCH such scans measures about 76,300 a scan, fixed part included.
+ * MAX_SCANS_PER_BATCH such scans measures about 76,200 a scan, fixed part included.
  */
 export const SCAN_GAS_WORST_CASE = 80_000n;
 

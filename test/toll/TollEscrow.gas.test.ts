@@ -77,7 +77,7 @@ describe("TollEscrow gas", function () {
 
   describe("a batch of scans of distinct vehicles that already have balances", function () {
     describe("on a gantry in service", function () {
-      for (const size of [1, 10, 100, 128]) {
+      for (const size of [1, 10, 100, 160]) {
         it(`settles ${size} scan(s)${size >= 100 ? " within 10,000 gas per scan" : ""}`, async function () {
           const f = await networkHelpers.loadFixture(gantryInServiceFixture);
           const first = BigInt(maxScans);
@@ -92,7 +92,7 @@ describe("TollEscrow gas", function () {
     });
 
     describe("as the first batch a new escrow ever settles (a fresh bitmap word)", function () {
-      for (const size of [1, 10, 100, 128]) {
+      for (const size of [1, 10, 100, 160]) {
         it(`settles ${size} scan(s)${size >= 100 ? " within 10,000 gas per scan" : ""}`, async function () {
           const f = await networkHelpers.loadFixture(fundedFleetFixture);
           const receipt = await submit(f, GANTRY, consecutiveScans(f.vehicleIds, size, await now(f), 0n));
