@@ -341,67 +341,91 @@ export class TxQueue {
     };
     const fees = await this.#currentFees();
     const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
+    this.#inLane(batch.id, epoch, () => this.#broadcastNew(batch, tx, plan.simulated));
+  }
+
+  /**
+   * Queues a batch's broadcast behind the latest one queued and watches the batch once the node has taken it. If a
+   * broadcast ahead was refused or lost its nonce since `epoch`, the nonce this one was signed on is void: it is not
+   * broadcast, and the batch is signed again.
+   */
+  #inLane(batchId: number, epoch: number, broadcast: () => Promise<boolean>): void {
     const ahead = this.#lane;
-    const broadcast = (async (): Promise<boolean> => {
+    const accepted = (async (): Promise<boolean> => {
       await ahead;
       if (epoch !== this.#epoch) {
-        this.#requeue(batch.id, "a transaction ahead of it was refused or lost its nonce; it is signed again");
+        this.#requeue(batchId, "a transaction ahead of it was refused or lost its nonce; it is signed again");
         return false;
       }
-      return this.#broadcastNew(batch, request, fees, tx, plan.simulated);
+      return broadcast();
     })();
-    this.#lane = broadcast.then(
+    this.#lane = accepted.then(
       () => undefined,
       () => undefined,
     );
-    this.#watch(batch.id, false, broadcast);
+    this.#watch(batchId, false, accepted);
   }
 
-  /** Broadcasts a batch's first transaction, bidding again while the fee is too low; true once the node took it. */
-  async #broadcastNew(
-    batch: BatchRecord,
-    request: TransactionRequest,
-    quoted: Fees,
+  /** Broadcasts a batch's first transaction; true once the node took it. */
+  async #broadcastNew(batch: BatchRecord, first: TxRecord, simulated: boolean): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batch.id, first);
+    if (outcome === "accepted") {
+      this.#o.stats.batchesSent++;
+      this.#o.logger.info("TxQueue#send", "batch sent", {
+        batch: batch.id,
+        gantry: batch.gantryId,
+        scans: batch.scanCount,
+        nonce: tx.nonce,
+        tx: tx.hash,
+        simulated,
+      });
+      return true;
+    }
+    if (outcome === "nonce-taken") {
+      // Another sender used this account's nonce: learn the real next one and send the batch again.
+      this.#nextNonce = await this.#pendingNonce();
+      this.#epoch++;
+      this.#requeue(batch.id, "its nonce was taken by another transaction");
+      return false;
+    }
+    // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
+    // those already signed after it (not broadcast: they wait behind this one) are signed again.
+    this.#nextNonce = tx.nonce;
+    this.#epoch++;
+    this.#fail(batch, `transaction refused: ${outcome.rejected}`);
+    return false;
+  }
+
+  /**
+   * Broadcasts `first`, and while the fee is too low (the base fee rose since it was signed, or the ceiling is below
+   * the market) signs it again on the same nonce with a higher bid, shortly after. Returns the node's answer to the
+   * last transaction signed, and that transaction.
+   */
+  async #broadcastBidding(
+    batchId: number,
     first: TxRecord,
-    simulated: boolean,
-  ): Promise<boolean> {
-    let fees = quoted;
+  ): Promise<{ readonly outcome: Exclude<BroadcastOutcome, "fee-too-low">; readonly tx: TxRecord }> {
     let tx = first;
     for (;;) {
       const outcome = await this.#broadcast(tx);
-      if (outcome === "accepted") {
-        this.#o.stats.batchesSent++;
-        this.#o.logger.info("TxQueue#send", "batch sent", {
-          batch: batch.id,
-          gantry: batch.gantryId,
-          scans: batch.scanCount,
-          nonce: tx.nonce,
-          tx: tx.hash,
-          simulated,
-        });
-        return true;
-      }
-      if (outcome === "fee-too-low") {
-        // The base fee rose since the fee data was read (or the ceiling is below the market): bid again shortly.
-        if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
-        fees = await this.#bumpedFees(fees);
-        tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
-        continue;
-      }
-      if (outcome === "nonce-taken") {
-        // Another sender used this account's nonce: learn the real next one and send the batch again.
-        this.#nextNonce = await this.#pendingNonce();
-        this.#epoch++;
-        this.#requeue(batch.id, "its nonce was taken by another transaction");
-        return false;
-      }
-      // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
-      // those already signed after it (not broadcast: they wait behind this one) are signed again.
-      this.#nextNonce = tx.nonce;
-      this.#epoch++;
-      this.#fail(batch, `transaction refused: ${outcome.rejected}`);
-      return false;
+      if (outcome !== "fee-too-low") return { outcome, tx };
+      if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
+      tx = await this.#resign(batchId, tx, await this.#bumpedFees(tx));
     }
+  }
+
+  /** Signs `tx` again, the same call on the same nonce, with `fees`, and journals it. */
+  async #resign(batchId: number, tx: TxRecord, fees: Fees): Promise<TxRecord> {
+    const previous = Transaction.from(tx.raw);
+    return this.#signAndJournal(batchId, {
+      type: 2,
+      chainId: this.#o.chainId,
+      to: previous.to,
+      data: previous.data,
+      nonce: previous.nonce,
+      gasLimit: previous.gasLimit,
+      ...fees,
+    });
   }
 
   async #signAndJournal(batchId: number, request: TransactionRequest): Promise<TxRecord> {
@@ -573,30 +597,18 @@ export class TxQueue {
   /** Signs the same transaction with higher fees; true when the replacement was accepted. */
   async #replace(batchId: number, latest: TxRecord): Promise<boolean> {
     if (latest.from !== this.#from) return false;
-    const previous = Transaction.from(latest.raw);
-    const fees = await this.#bumpedFees({
-      maxFeePerGas: latest.maxFeePerGas,
-      maxPriorityFeePerGas: latest.maxPriorityFeePerGas,
-    });
+    const fees = await this.#bumpedFees(latest);
     if (fees.maxFeePerGas <= latest.maxFeePerGas) {
       this.#o.logger.warn("TxQueue#replace", "transaction stuck but the fee ceiling is reached", { batch: batchId });
       return false;
     }
-    const tx = await this.#signAndJournal(batchId, {
-      type: 2,
-      chainId: this.#o.chainId,
-      to: previous.to,
-      data: previous.data,
-      nonce: previous.nonce,
-      gasLimit: previous.gasLimit,
-      ...fees,
-    });
+    const tx = await this.#resign(batchId, latest, fees);
     const outcome = await this.#broadcast(tx);
     const accepted = outcome === "accepted";
     if (accepted) this.#o.stats.txReplaced++;
     this.#o.logger.warn("TxQueue#replace", accepted ? "stuck transaction replaced" : "replacement not accepted", {
       batch: batchId,
-      nonce: previous.nonce,
+      nonce: latest.nonce,
       replaced: latest.hash,
       tx: tx.hash,
       maxFeePerGas: fees.maxFeePerGas,
