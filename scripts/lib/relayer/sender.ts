@@ -3,7 +3,8 @@
  * escrow's bound for its size, or `estimateGas`), splits any that would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
  * broadcasts it and watches it until it has enough confirmations. Several transactions are in flight at once; one
  * not mined in time is replaced on the same nonce with a higher fee. After a crash, {TxQueue.recover} picks up the
- * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one.
+ * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one; a
+ * rebroadcast the node refuses frees its nonce as a refused new transaction does.
  *
  * Nothing here is lost by stopping at any point: a batch is `sent` in the journal before its transaction leaves, so
  * a restart always knows every nonce the relayer may have used, and the escrow settles each scan once however often
@@ -144,7 +145,9 @@ export class TxQueue {
     this.#from = await this.#o.gasSigner.getAddress();
     const journal = this.#o.journal;
     for (const batch of journal.batchesInState("failed")) journal.requeue(batch.id);
-    const sent = journal.batchesInState("sent");
+    // In nonce order, the order they left in: a node takes no transaction behind a nonce gap (Hardhat's automine) or
+    // holds it back until the gap is filled.
+    const sent = journal.batchesInState("sent").sort((a, b) => (a.nonce ?? 0) - (b.nonce ?? 0));
     if (!this.#o.dryRun) await this.#initNonce(sent);
     for (const batch of sent) await this.#recoverSent(batch);
     for (const batch of journal.batchesInState("pending")) this.enqueue(batch.id);
@@ -363,7 +366,7 @@ export class TxQueue {
       () => undefined,
       () => undefined,
     );
-    this.#watch(batchId, false, accepted);
+    this.#watch(batchId, accepted);
   }
 
   /** Broadcasts a batch's first transaction; true once the node took it. */
@@ -476,10 +479,10 @@ export class TxQueue {
   // --- one transaction, from sent to confirmed --------------------------------------------------------------------
 
   /** Watches a batch in flight until it is confirmed; `broadcast`, when given, must first report it accepted. */
-  #watch(batchId: number, replaceNow: boolean, broadcast?: Promise<boolean>): void {
+  #watch(batchId: number, broadcast?: Promise<boolean>): void {
     const follow = async (): Promise<void> => {
       if (broadcast !== undefined && !(await broadcast)) return;
-      await this.#confirm(batchId, replaceNow);
+      await this.#confirm(batchId);
     };
     const watching = this.#guard(follow()).finally(() => {
       this.#inFlight.delete(batchId);
@@ -490,8 +493,8 @@ export class TxQueue {
   }
 
   /** Polls until the batch's transaction is confirmed, replacing it when stuck. */
-  async #confirm(batchId: number, replaceNow: boolean): Promise<void> {
-    let lastBroadcastAt = replaceNow ? 0 : Date.now();
+  async #confirm(batchId: number): Promise<void> {
+    let lastBroadcastAt = Date.now();
     let replacements = 0;
     let nonceGoneSince: number | undefined;
     while (!this.#o.rpc.signal.aborted) {
@@ -639,12 +642,27 @@ export class TxQueue {
     if (latest.from !== this.#from) {
       // Sent with another gas key: this key cannot replace it, so settle it here unless it is already mined.
       if ((await this.#findReceipt(batch.id)) === null) return this.#settleWithoutReceipt(batch.id);
-      this.#watch(batch.id, false);
+      this.#watch(batch.id);
       return;
     }
-    // The last run may have crashed before the broadcast, or the node may have dropped it: send it again.
-    const outcome = await this.#broadcast(latest);
-    this.#watch(batch.id, outcome === "fee-too-low");
+    // The last run may have crashed before the broadcast, or the node may have dropped it: send it again, through
+    // the lane as a new transaction goes, so that it leaves only after those ahead of it and not at all once one of
+    // them was refused.
+    this.#inLane(batch.id, this.#epoch, () => this.#rebroadcast(batch.id, latest));
+  }
+
+  /** Broadcasts again a transaction journaled by an earlier run; true unless the node refused it. */
+  async #rebroadcast(batchId: number, latest: TxRecord): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batchId, latest);
+    // A taken nonce went to this batch's own earlier transaction on it, or to another one: the watcher tells which.
+    if (outcome === "accepted" || outcome === "nonce-taken") return true;
+    // Refused, as a new transaction can be: its nonce is free again and those signed behind it are void. Unlike a new
+    // one, it was planned and signed in an earlier run, for a chain that may have changed since (its blocks shrank,
+    // say): the batch is planned and signed afresh rather than failed.
+    this.#nextNonce = tx.nonce;
+    this.#epoch++;
+    this.#requeue(batchId, `its transaction from before the restart was refused: ${outcome.rejected}`);
+    return false;
   }
 
   // --- helpers ----------------------------------------------------------------------------------------------------
