@@ -16,7 +16,8 @@ import { makeRelayerConfig, type RelayerConfigInput } from "../../scripts/lib/re
 import { Journal } from "../../scripts/lib/relayer/journal.js";
 import { createLogger, type LogEntry } from "../../scripts/lib/relayer/logger.js";
 import { runRelayer, type RelayerSummary } from "../../scripts/lib/relayer/relayer.js";
-import { scanBatchGasLimit } from "../../scripts/lib/scans.js";
+import { hashLine } from "../../scripts/lib/relayer/validator.js";
+import { encodeScans, scanBatchGasLimit, signScanBatch } from "../../scripts/lib/scans.js";
 import {
   chainCharges,
   deployTollWorld,
@@ -276,6 +277,143 @@ describe("runRelayer (in-process)", function () {
     const { summary: retried } = await start(world, gasWallet, [...big, ...small], settings).done;
     expect(retried).to.include({ batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 8 });
     await expectExactlySettled(world, [...big, ...small]);
+  });
+
+  /** The journal the runs of this test use. */
+  async function openJournal(world: TollWorld): Promise<Journal> {
+    return Journal.open(path.join(dir, "journal.sqlite"), {
+      chainId: world.chainId,
+      escrow: await world.escrow.getAddress(),
+    });
+  }
+
+  /**
+   * What a run leaves behind when it dies after journaling its transactions and before broadcasting any: each group
+   * of readings journaled (as lines 1, 2, ... of the input, in order) and sealed into a batch signed by its gantry's
+   * oracle key, each batch's transaction signed by the gas key on the account's next nonces, in order, and journaled
+   * as sent. Nothing reaches the node.
+   */
+  async function crashBeforeBroadcast(world: TollWorld, gasWallet: Wallet, groups: readonly Reading[][]) {
+    const escrow = await world.escrow.getAddress();
+    const journal = await openJournal(world);
+    try {
+      const { maxFeePerGas, maxPriorityFeePerGas } = await provider.getFeeData();
+      let nonce = await provider.getTransactionCount(gasWallet.address, "pending");
+      let lineNo = 0;
+      for (const group of groups) {
+        const readings = group.map((reading) => ({
+          gantryId: reading.gantry,
+          sequence: reading.seq,
+          vehicleId: Number(world.vehicles.find((vehicle) => vehicle.plate === reading.plate)?.id),
+          timestamp: Number(reading.time),
+          lineNo: ++lineNo,
+          lineHash: hashLine(JSON.stringify(reading)),
+        }));
+        journal.recordLines(readings, []);
+        const gantry = world.gantries.find((g) => g.id === group[0].gantry);
+        if (gantry === undefined) throw new Error(`no gantry ${group[0].gantry}`);
+        const scans = encodeScans(
+          readings.map((r) => ({
+            vehicleId: BigInt(r.vehicleId),
+            timestamp: BigInt(r.timestamp),
+            sequence: BigInt(r.sequence),
+          })),
+        );
+        const signature = await signScanBatch(gantry.oracle, escrow, world.chainId, gantry.id, scans);
+        const sequences = readings.map((reading) => reading.sequence);
+        const batchId = journal.createBatch({ gantryId: gantry.id, scans, signature, sequences });
+        const raw = await gasWallet.signTransaction({
+          type: 2,
+          chainId: world.chainId,
+          to: escrow,
+          data: world.escrow.interface.encodeFunctionData("submitScans", [gantry.id, scans, signature]),
+          nonce: nonce++,
+          gasLimit: scanBatchGasLimit(readings.length),
+          maxFeePerGas,
+          maxPriorityFeePerGas,
+        });
+        const tx = Transaction.from(raw);
+        journal.recordTransaction({
+          hash: tx.hash ?? "",
+          batchId,
+          from: gasWallet.address,
+          nonce: tx.nonce,
+          maxFeePerGas: tx.maxFeePerGas ?? 0n,
+          maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
+          raw,
+        });
+      }
+    } finally {
+      journal.close();
+    }
+  }
+
+  it("after a crash, signs again the batches journaled behind a transaction the node now refuses", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const all = validReadings(world, 10 * world.gantries.length);
+    const [big, ...small] = world.gantries.map((gantry, index) =>
+      all.filter((reading) => reading.gantry === gantry.id).slice(0, index === 0 ? 8 : 2),
+    );
+    const readings = [big, ...small].flat();
+    // Three transactions on nonces 0, 1 and 2, journaled as sent; the run died before the node saw any of them.
+    await crashBeforeBroadcast(world, gasWallet, [big, ...small]);
+    // Meanwhile the chain's blocks shrank: they hold the bound of four scans but no longer that of eight, so the node
+    // refuses the first transaction, and the two behind it would wait forever on its nonce.
+    const setBlockGasLimit = (gas: bigint) =>
+      connection.provider.request({ method: "evm_setBlockGasLimit", params: [`0x${gas.toString(16)}`] });
+    const blockGasLimit = (await provider.getBlock("latest"))?.gasLimit ?? 0n;
+    await setBlockGasLimit(scanBatchGasLimit(5));
+    try {
+      // The operator restarts the relayer with a per-transaction cap that fits the new blocks.
+      const maxGasPerTx = Number(scanBatchGasLimit(4));
+      const settings = { batchSize: 8, maxWaitMs: 60_000, gasLimit: "bound" as const, maxGasPerTx };
+      const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+
+      // The refused batch is planned afresh; the two behind it are not broadcast but signed again.
+      const requeued = entries.filter((entry) => entry.message === "batch will be sent again");
+      const why = new Map(requeued.map((entry) => [entry.batch, String(entry.why)]));
+      expect(why.get(1)).to.match(/from before the restart was refused: .*exceeds block gas limit/);
+      expect(why.get(2)).to.match(/ahead of it was refused/);
+      expect(why.get(3)).to.match(/ahead of it was refused/);
+      expect(summary).to.include({ replayed: 12, batchesFailed: 0, txReverted: 0, scansConfirmed: 12 });
+      expect(summary.unfinished).to.deep.equal({ readings: 0, batches: 0 });
+      // The big batch went out in two halves; every nonce from 0 went to a confirmed batch, none was left unused.
+      expect(summary.batchesConfirmed).to.equal(4);
+      expect(await provider.getTransactionCount(gasWallet.address, "latest")).to.equal(4);
+      const journal = await openJournal(world);
+      const counts = journal.counts();
+      journal.close();
+      expect(counts.batches).to.deep.equal({ pending: 0, sent: 0, confirmed: 4, failed: 0, split: 1 });
+      expect(counts.scansConfirmed).to.equal(12);
+      await expectExactlySettled(world, readings);
+    } finally {
+      await setBlockGasLimit(blockGasLimit);
+    }
+  });
+
+  it("after a crash, bids again, in nonce order, on journaled transactions the base fee has outgrown", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 6);
+    const { maxFeePerGas } = await provider.getFeeData();
+    await crashBeforeBroadcast(world, gasWallet, [readings.slice(0, 2), readings.slice(2, 4), readings.slice(4)]);
+    // While the relayer was down the base fee rose to four times the fee cap the three transactions were signed with.
+    await networkHelpers.setNextBlockBaseFeePerGas(4n * (maxFeePerGas ?? 0n));
+    const { summary } = await start(world, gasWallet, readings, { batchSize: 2, maxWaitMs: 60_000 }).done;
+    expect(summary).to.include({ replayed: 6, batchesFailed: 0, batchesConfirmed: 3, scansConfirmed: 6 });
+    // Each batch settled on the nonce it was journaled with, at a higher bid.
+    expect(await provider.getTransactionCount(gasWallet.address, "latest")).to.equal(3);
+    const journal = await openJournal(world);
+    const batches = [1, 2, 3].map((batchId) => ({
+      journaled: journal.transactionsOf(batchId)[0],
+      settledBy: String(journal.batch(batchId)?.txHash),
+    }));
+    journal.close();
+    for (const { journaled, settledBy } of batches) {
+      const mined = await provider.getTransaction(settledBy);
+      expect(mined?.nonce).to.equal(journaled.nonce);
+      expect((mined?.maxFeePerGas ?? 0n) > journaled.maxFeePerGas).to.equal(true);
+    }
+    await expectExactlySettled(world, readings);
   });
 
   it("with --simulate first, sends a gantry's batches unsimulated once one of them has confirmed", async function () {

@@ -209,6 +209,12 @@ describe("relayer building blocks", function () {
         classifyRpcError(new Error("Transaction gas limit is 790000 and exceeds block gas limit of 550000")),
       ).to.equal("final");
       expect(classifyRpcError(new Error("intrinsic gas too low"))).to.equal("final");
+      expect(
+        classifyRpcError(
+          new Error("Transaction maxFeePerGas (1) is too low for the next block, which has a baseFeePerGas of 4"),
+        ),
+      ).to.equal("final");
+      expect(classifyRpcError(new Error("max fee per gas less than block base fee"))).to.equal("final");
       expect(classifyRpcError(new Error("fetch failed", { cause: refused }))).to.equal("transient");
       expect(classifyRpcError(new Error("something odd"))).to.equal("unclear");
     });

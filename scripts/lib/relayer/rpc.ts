@@ -68,6 +68,9 @@ const FINAL_MESSAGE = new RegExp(
     "already known",
     "known transaction",
     "replacement transaction underpriced",
+    // A fee cap under the base fee (Hardhat, then geth): the sender bids again with a new transaction.
+    "too low for the next block",
+    "less than block base fee",
     "insufficient funds",
     "revert",
     // A gas limit the chain cannot take: the same transaction is refused however often it is sent.

@@ -3,7 +3,8 @@
  * escrow's bound for its size, or `estimateGas`), splits any that would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
  * broadcasts it and watches it until it has enough confirmations. Several transactions are in flight at once; one
  * not mined in time is replaced on the same nonce with a higher fee. After a crash, {TxQueue.recover} picks up the
- * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one.
+ * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one; a
+ * rebroadcast the node refuses frees its nonce as a refused new transaction does.
  *
  * Nothing here is lost by stopping at any point: a batch is `sent` in the journal before its transaction leaves, so
  * a restart always knows every nonce the relayer may have used, and the escrow settles each scan once however often
@@ -144,7 +145,9 @@ export class TxQueue {
     this.#from = await this.#o.gasSigner.getAddress();
     const journal = this.#o.journal;
     for (const batch of journal.batchesInState("failed")) journal.requeue(batch.id);
-    const sent = journal.batchesInState("sent");
+    // In nonce order, the order they left in: a node takes no transaction behind a nonce gap (Hardhat's automine) or
+    // holds it back until the gap is filled.
+    const sent = journal.batchesInState("sent").sort((a, b) => (a.nonce ?? 0) - (b.nonce ?? 0));
     if (!this.#o.dryRun) await this.#initNonce(sent);
     for (const batch of sent) await this.#recoverSent(batch);
     for (const batch of journal.batchesInState("pending")) this.enqueue(batch.id);
@@ -341,67 +344,91 @@ export class TxQueue {
     };
     const fees = await this.#currentFees();
     const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
+    this.#inLane(batch.id, epoch, () => this.#broadcastNew(batch, tx, plan.simulated));
+  }
+
+  /**
+   * Queues a batch's broadcast behind the latest one queued and watches the batch once the node has taken it. If a
+   * broadcast ahead was refused or lost its nonce since `epoch`, the nonce this one was signed on is void: it is not
+   * broadcast, and the batch is signed again.
+   */
+  #inLane(batchId: number, epoch: number, broadcast: () => Promise<boolean>): void {
     const ahead = this.#lane;
-    const broadcast = (async (): Promise<boolean> => {
+    const accepted = (async (): Promise<boolean> => {
       await ahead;
       if (epoch !== this.#epoch) {
-        this.#requeue(batch.id, "a transaction ahead of it was refused or lost its nonce; it is signed again");
+        this.#requeue(batchId, "a transaction ahead of it was refused or lost its nonce; it is signed again");
         return false;
       }
-      return this.#broadcastNew(batch, request, fees, tx, plan.simulated);
+      return broadcast();
     })();
-    this.#lane = broadcast.then(
+    this.#lane = accepted.then(
       () => undefined,
       () => undefined,
     );
-    this.#watch(batch.id, false, broadcast);
+    this.#watch(batchId, accepted);
   }
 
-  /** Broadcasts a batch's first transaction, bidding again while the fee is too low; true once the node took it. */
-  async #broadcastNew(
-    batch: BatchRecord,
-    request: TransactionRequest,
-    quoted: Fees,
+  /** Broadcasts a batch's first transaction; true once the node took it. */
+  async #broadcastNew(batch: BatchRecord, first: TxRecord, simulated: boolean): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batch.id, first);
+    if (outcome === "accepted") {
+      this.#o.stats.batchesSent++;
+      this.#o.logger.info("TxQueue#send", "batch sent", {
+        batch: batch.id,
+        gantry: batch.gantryId,
+        scans: batch.scanCount,
+        nonce: tx.nonce,
+        tx: tx.hash,
+        simulated,
+      });
+      return true;
+    }
+    if (outcome === "nonce-taken") {
+      // Another sender used this account's nonce: learn the real next one and send the batch again.
+      this.#nextNonce = await this.#pendingNonce();
+      this.#epoch++;
+      this.#requeue(batch.id, "its nonce was taken by another transaction");
+      return false;
+    }
+    // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
+    // those already signed after it (not broadcast: they wait behind this one) are signed again.
+    this.#nextNonce = tx.nonce;
+    this.#epoch++;
+    this.#fail(batch, `transaction refused: ${outcome.rejected}`);
+    return false;
+  }
+
+  /**
+   * Broadcasts `first`, and while the fee is too low (the base fee rose since it was signed, or the ceiling is below
+   * the market) signs it again on the same nonce with a higher bid, shortly after. Returns the node's answer to the
+   * last transaction signed, and that transaction.
+   */
+  async #broadcastBidding(
+    batchId: number,
     first: TxRecord,
-    simulated: boolean,
-  ): Promise<boolean> {
-    let fees = quoted;
+  ): Promise<{ readonly outcome: Exclude<BroadcastOutcome, "fee-too-low">; readonly tx: TxRecord }> {
     let tx = first;
     for (;;) {
       const outcome = await this.#broadcast(tx);
-      if (outcome === "accepted") {
-        this.#o.stats.batchesSent++;
-        this.#o.logger.info("TxQueue#send", "batch sent", {
-          batch: batch.id,
-          gantry: batch.gantryId,
-          scans: batch.scanCount,
-          nonce: tx.nonce,
-          tx: tx.hash,
-          simulated,
-        });
-        return true;
-      }
-      if (outcome === "fee-too-low") {
-        // The base fee rose since the fee data was read (or the ceiling is below the market): bid again shortly.
-        if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
-        fees = await this.#bumpedFees(fees);
-        tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
-        continue;
-      }
-      if (outcome === "nonce-taken") {
-        // Another sender used this account's nonce: learn the real next one and send the batch again.
-        this.#nextNonce = await this.#pendingNonce();
-        this.#epoch++;
-        this.#requeue(batch.id, "its nonce was taken by another transaction");
-        return false;
-      }
-      // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
-      // those already signed after it (not broadcast: they wait behind this one) are signed again.
-      this.#nextNonce = tx.nonce;
-      this.#epoch++;
-      this.#fail(batch, `transaction refused: ${outcome.rejected}`);
-      return false;
+      if (outcome !== "fee-too-low") return { outcome, tx };
+      if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
+      tx = await this.#resign(batchId, tx, await this.#bumpedFees(tx));
     }
+  }
+
+  /** Signs `tx` again, the same call on the same nonce, with `fees`, and journals it. */
+  async #resign(batchId: number, tx: TxRecord, fees: Fees): Promise<TxRecord> {
+    const previous = Transaction.from(tx.raw);
+    return this.#signAndJournal(batchId, {
+      type: 2,
+      chainId: this.#o.chainId,
+      to: previous.to,
+      data: previous.data,
+      nonce: previous.nonce,
+      gasLimit: previous.gasLimit,
+      ...fees,
+    });
   }
 
   async #signAndJournal(batchId: number, request: TransactionRequest): Promise<TxRecord> {
@@ -452,10 +479,10 @@ export class TxQueue {
   // --- one transaction, from sent to confirmed --------------------------------------------------------------------
 
   /** Watches a batch in flight until it is confirmed; `broadcast`, when given, must first report it accepted. */
-  #watch(batchId: number, replaceNow: boolean, broadcast?: Promise<boolean>): void {
+  #watch(batchId: number, broadcast?: Promise<boolean>): void {
     const follow = async (): Promise<void> => {
       if (broadcast !== undefined && !(await broadcast)) return;
-      await this.#confirm(batchId, replaceNow);
+      await this.#confirm(batchId);
     };
     const watching = this.#guard(follow()).finally(() => {
       this.#inFlight.delete(batchId);
@@ -466,8 +493,8 @@ export class TxQueue {
   }
 
   /** Polls until the batch's transaction is confirmed, replacing it when stuck. */
-  async #confirm(batchId: number, replaceNow: boolean): Promise<void> {
-    let lastBroadcastAt = replaceNow ? 0 : Date.now();
+  async #confirm(batchId: number): Promise<void> {
+    let lastBroadcastAt = Date.now();
     let replacements = 0;
     let nonceGoneSince: number | undefined;
     while (!this.#o.rpc.signal.aborted) {
@@ -573,30 +600,18 @@ export class TxQueue {
   /** Signs the same transaction with higher fees; true when the replacement was accepted. */
   async #replace(batchId: number, latest: TxRecord): Promise<boolean> {
     if (latest.from !== this.#from) return false;
-    const previous = Transaction.from(latest.raw);
-    const fees = await this.#bumpedFees({
-      maxFeePerGas: latest.maxFeePerGas,
-      maxPriorityFeePerGas: latest.maxPriorityFeePerGas,
-    });
+    const fees = await this.#bumpedFees(latest);
     if (fees.maxFeePerGas <= latest.maxFeePerGas) {
       this.#o.logger.warn("TxQueue#replace", "transaction stuck but the fee ceiling is reached", { batch: batchId });
       return false;
     }
-    const tx = await this.#signAndJournal(batchId, {
-      type: 2,
-      chainId: this.#o.chainId,
-      to: previous.to,
-      data: previous.data,
-      nonce: previous.nonce,
-      gasLimit: previous.gasLimit,
-      ...fees,
-    });
+    const tx = await this.#resign(batchId, latest, fees);
     const outcome = await this.#broadcast(tx);
     const accepted = outcome === "accepted";
     if (accepted) this.#o.stats.txReplaced++;
     this.#o.logger.warn("TxQueue#replace", accepted ? "stuck transaction replaced" : "replacement not accepted", {
       batch: batchId,
-      nonce: previous.nonce,
+      nonce: latest.nonce,
       replaced: latest.hash,
       tx: tx.hash,
       maxFeePerGas: fees.maxFeePerGas,
@@ -627,12 +642,27 @@ export class TxQueue {
     if (latest.from !== this.#from) {
       // Sent with another gas key: this key cannot replace it, so settle it here unless it is already mined.
       if ((await this.#findReceipt(batch.id)) === null) return this.#settleWithoutReceipt(batch.id);
-      this.#watch(batch.id, false);
+      this.#watch(batch.id);
       return;
     }
-    // The last run may have crashed before the broadcast, or the node may have dropped it: send it again.
-    const outcome = await this.#broadcast(latest);
-    this.#watch(batch.id, outcome === "fee-too-low");
+    // The last run may have crashed before the broadcast, or the node may have dropped it: send it again, through
+    // the lane as a new transaction goes, so that it leaves only after those ahead of it and not at all once one of
+    // them was refused.
+    this.#inLane(batch.id, this.#epoch, () => this.#rebroadcast(batch.id, latest));
+  }
+
+  /** Broadcasts again a transaction journaled by an earlier run; true unless the node refused it. */
+  async #rebroadcast(batchId: number, latest: TxRecord): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batchId, latest);
+    // A taken nonce went to this batch's own earlier transaction on it, or to another one: the watcher tells which.
+    if (outcome === "accepted" || outcome === "nonce-taken") return true;
+    // Refused, as a new transaction can be: its nonce is free again and those signed behind it are void. Unlike a new
+    // one, it was planned and signed in an earlier run, for a chain that may have changed since (its blocks shrank,
+    // say): the batch is planned and signed afresh rather than failed.
+    this.#nextNonce = tx.nonce;
+    this.#epoch++;
+    this.#requeue(batchId, `its transaction from before the restart was refused: ${outcome.rejected}`);
+    return false;
   }
 
   // --- helpers ----------------------------------------------------------------------------------------------------
