@@ -201,7 +201,8 @@ describe("oracle CLI end to end (hardhat node)", function () {
 
   it(`loses and doubles nothing when killed with SIGKILL ${CRASH_KILLS} times while settling`, async function () {
     const world = await deploy();
-    const readings = validReadings(world, 300);
+    // Enough that every kill lands before the stream runs out, however many batches each short run settles.
+    const readings = validReadings(world, 480);
     const input = path.join(dir, "readings.ndjson");
     await writeFile(input, ndjson(readings));
     const env = { RELAYER_PRIVATE_KEY: nodeAccount(1).privateKey };

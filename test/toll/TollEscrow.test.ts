@@ -481,11 +481,12 @@ describe("TollEscrow", function () {
       await expect(f.escrow.submitScans(GANTRY, "0x" + "00".repeat(17), signature))
         .to.be.revertedWithCustomError(f.escrow, "TollEscrowInvalidBatchLength")
         .withArgs(17n);
-      const tooMany = Array.from({ length: 129 }, (_, i) => scan(f.car, t, BigInt(i)));
+      const overMax = (await f.escrow.MAX_SCANS_PER_BATCH()) + 1n;
+      const tooMany = Array.from({ length: Number(overMax) }, (_, i) => scan(f.car, t, BigInt(i)));
       const big = await signedBatch(f, GANTRY, tooMany);
       await expect(f.escrow.submitScans(GANTRY, big.scansHex, big.signature))
         .to.be.revertedWithCustomError(f.escrow, "TollEscrowInvalidBatchLength")
-        .withArgs(129n * 16n);
+        .withArgs(overMax * 16n);
     });
   });
 
