@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 
 import { expect } from "chai";
 
@@ -157,6 +158,30 @@ describe("relayer journal", function () {
       journal.recordLines([reading(3, 3)], []);
       expect(journal.readingsOf(batchId).map((r) => r.sequence)).to.deep.equal([1, 2]);
       expect(journal.unbatchedReadings()).to.deep.equal([reading(3, 3)]);
+    });
+  });
+
+  describe("rejects and the rejects file", function () {
+    it("holds a reject as unreported, with its reason, until it is marked reported", function () {
+      const journal = openJournal();
+      journal.recordLines([], [{ lineNo: 2, lineHash: "h2", reason: "unknown-plate" }]);
+      expect(journal.rejectOf(2, "h2")).to.deep.equal({ reason: "unknown-plate", reported: false });
+      journal.markReported([{ lineNo: 2, lineHash: "h2" }]);
+      journal.close();
+      expect(openJournal().rejectOf(2, "h2")).to.deep.equal({ reason: "unknown-plate", reported: true });
+    });
+
+    it("counts the rejects of a journal written before it tracked reporting as reported", function () {
+      openJournal().close();
+      // The journal as the previous release wrote it: no `reported` column, one reject.
+      const db = new DatabaseSync(file);
+      db.exec("ALTER TABLE rejects DROP COLUMN reported");
+      db.exec("INSERT INTO rejects (line_no, line_hash, reason) VALUES (5, 'h5', 'duplicate')");
+      db.close();
+      const journal = openJournal();
+      expect(journal.rejectOf(5, "h5")).to.deep.equal({ reason: "duplicate", reported: true });
+      journal.recordReject(6, "h6", "malformed-json");
+      expect(journal.rejectOf(6, "h6")).to.deep.equal({ reason: "malformed-json", reported: false });
     });
   });
 

@@ -211,6 +211,33 @@ describe("runRelayer (in-process)", function () {
     expect((await readFile(rejectsFile, "utf-8")).trim().split("\n")).to.deep.equal(rejects);
   });
 
+  it("writes a reject that a stopped run journaled but never wrote to the rejects file on restart, once", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = validReadings(world, 4);
+    const chunks = [[...readings.map((reading) => JSON.stringify(reading)), "{not json"].join("\n") + "\n"];
+    // What a run killed between journaling its group and appending the group's rejects to the file leaves behind.
+    const identity = { chainId: world.chainId, escrow: await world.escrow.getAddress() };
+    const stopped = Journal.open(path.join(dir, "journal.sqlite"), identity);
+    stopped.recordLines([], [{ lineNo: 5, lineHash: hashLine("{not json"), reason: "malformed-json" }]);
+    stopped.close();
+
+    const { summary } = await start(world, gasWallet, [], { chunks }).done;
+    expect(summary).to.deep.include({ accepted: 4, rejected: 1, replayed: 0, scansConfirmed: 4 });
+    const rejectsFile = path.join(dir, "rejects.ndjson");
+    const reported = (await readFile(rejectsFile, "utf-8"))
+      .trim()
+      .split("\n")
+      .map((text) => JSON.parse(text) as { line: number; reason: string; raw: string });
+    expect(reported.map(({ line, reason, raw }) => ({ line, reason, raw }))).to.deep.equal([
+      { line: 5, reason: "malformed-json", raw: "{not json" },
+    ]);
+    await expectExactlySettled(world, readings);
+
+    const { summary: again } = await start(world, gasWallet, [], { chunks }).done;
+    expect(again).to.include({ accepted: 0, rejected: 0, replayed: 5 });
+    expect((await readFile(rejectsFile, "utf-8")).trim().split("\n")).to.have.length(1);
+  });
+
   it("replaces a transaction stuck in the mempool with a higher fee", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 4);

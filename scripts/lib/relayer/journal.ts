@@ -135,9 +135,14 @@ CREATE TABLE IF NOT EXISTS rejects (
   line_no INTEGER NOT NULL,
   line_hash TEXT NOT NULL,
   reason TEXT NOT NULL,
+  reported INTEGER NOT NULL DEFAULT 1,
   PRIMARY KEY (line_no, line_hash)
 ) STRICT;
 `;
+
+/** Added to the rejects of a journal written before the column existed. Their lines were written to the rejects
+ * file then (or lost to a crash, as could happen then): counted as reported, so an upgrade repeats none of them. */
+const REPORTED_COLUMN = "ALTER TABLE rejects ADD COLUMN reported INTEGER NOT NULL DEFAULT 1";
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -162,6 +167,8 @@ export class Journal {
       // Takes the exclusive lock now rather than at the first write.
       db.exec("BEGIN IMMEDIATE; COMMIT;");
       db.exec(SCHEMA);
+      const columns = db.prepare("PRAGMA table_info(rejects)").all();
+      if (!columns.some((column) => column.name === "reported")) db.exec(REPORTED_COLUMN);
     } catch (error) {
       db.close();
       const busy = error instanceof Error && /locked|busy/i.test(error.message);
@@ -228,13 +235,33 @@ export class Journal {
 
   /** Whether this very line (number and content) was rejected before. */
   wasRejected(lineNo: number, lineHash: string): boolean {
-    return (
-      this.#get("SELECT 1 AS hit FROM rejects WHERE line_no = ? AND line_hash = ?", lineNo, lineHash) !== undefined
+    return this.rejectOf(lineNo, lineHash) !== undefined;
+  }
+
+  /** This very line's reject, if it was rejected before: its reason, and whether it is in the rejects file yet. */
+  rejectOf(lineNo: number, lineHash: string): { readonly reason: string; readonly reported: boolean } | undefined {
+    const row = this.#get("SELECT reason, reported FROM rejects WHERE line_no = ? AND line_hash = ?", lineNo, lineHash);
+    return row === undefined ? undefined : { reason: String(row.reason), reported: row.reported !== 0 };
+  }
+
+  /** Records a rejected line, not yet reported (see {markReported}); a line recorded before is left as it is. */
+  recordReject(lineNo: number, lineHash: string, reason: string): void {
+    this.#run(
+      "INSERT OR IGNORE INTO rejects (line_no, line_hash, reason, reported) VALUES (?, ?, ?, 0)",
+      lineNo,
+      lineHash,
+      reason,
     );
   }
 
-  recordReject(lineNo: number, lineHash: string, reason: string): void {
-    this.#run("INSERT OR IGNORE INTO rejects (line_no, line_hash, reason) VALUES (?, ?, ?)", lineNo, lineHash, reason);
+  /** Notes, in one commit, that these rejected lines are durably in the rejects file: a restart reports them no more. */
+  markReported(lines: ReadonlyArray<{ readonly lineNo: number; readonly lineHash: string }>): void {
+    if (lines.length === 0) return;
+    this.#transaction(() => {
+      for (const { lineNo, lineHash } of lines) {
+        this.#run("UPDATE rejects SET reported = 1 WHERE line_no = ? AND line_hash = ?", lineNo, lineHash);
+      }
+    });
   }
 
   // --- batches ----------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * following, until the signal fires). The CLI (`scripts/oracle.ts`) is a thin wrapper; tests and the fleet simulator
  * call it in-process with their own provider, signers, input stream and signal.
  */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 
 import { JsonRpcApiProvider, type Provider, type Signer } from "ethers";
@@ -236,8 +236,10 @@ class RelayerRun {
 
   /**
    * Validates a group of lines and journals its readings and rejects in one commit; only then are they counted,
-   * batched and written to the rejects file. A kill at any point loses nothing acknowledged: the next run reads the
-   * group again and the journal skips what it holds.
+   * batched and written to the rejects file, after which the journal notes the rejects as reported. A kill at any
+   * point loses nothing acknowledged: the next run reads the group again, the journal skips what it holds, and a
+   * reject it holds as unreported goes to the rejects file then (a kill between the file and that note can write a
+   * line to the file twice, never leave it out).
    */
   async #take(lines: readonly InputLine[], validator: Validator, batcher: Batcher): Promise<void> {
     const verdicts = await validator.validateGroup(lines);
@@ -249,7 +251,9 @@ class RelayerRun {
     });
     this.#journal?.recordLines(
       readings,
-      rejects.map(({ line, verdict }) => ({ lineNo: line.lineNo, lineHash: verdict.lineHash, reason: verdict.reason })),
+      rejects
+        .filter(({ verdict }) => verdict.journaled !== true)
+        .map(({ line, verdict }) => ({ lineNo: line.lineNo, lineHash: verdict.lineHash, reason: verdict.reason })),
     );
     this.#stats.inputGroups++;
     this.#stats.replayed += verdicts.length - readings.length - rejects.length;
@@ -278,8 +282,10 @@ class RelayerRun {
       }
       return;
     }
-    mkdirSync(path.dirname(path.resolve(this.#config.rejectsPath)), { recursive: true });
-    appendFileSync(this.#config.rejectsPath, records.map((record) => JSON.stringify(record) + "\n").join(""));
+    appendDurably(this.#config.rejectsPath, records.map((record) => JSON.stringify(record) + "\n").join(""));
+    this.#journal?.markReported(
+      rejects.map(({ line, verdict }) => ({ lineNo: line.lineNo, lineHash: verdict.lineHash })),
+    );
     for (const record of records) {
       this.#logger.debug("Validator#reject", "reading rejected", { line: record.line, reason: record.reason });
     }
@@ -444,6 +450,19 @@ class RelayerRun {
 function describeGantries(ids: number[]): number[] | string {
   ids.sort((a, b) => a - b);
   return ids.length <= 32 ? ids : `${ids.length} gantries, ${ids[0]} to ${ids[ids.length - 1]}`;
+}
+
+/** Appends `text` to `file` (creating it and its directory) and returns once it is on disk. */
+function appendDurably(file: string, text: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const bytes = Buffer.from(text, "utf-8");
+  const fd = openSync(file, "a");
+  try {
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface Rejected {

@@ -40,7 +40,14 @@ export interface ParsedReading {
 export type Verdict =
   | { readonly kind: "accepted"; readonly reading: ReadingRecord }
   | { readonly kind: "replayed" }
-  | { readonly kind: "rejected"; readonly reason: RejectReason; readonly detail: string; readonly lineHash: string };
+  | {
+      readonly kind: "rejected";
+      readonly reason: RejectReason;
+      readonly detail: string;
+      readonly lineHash: string;
+      /** Journaled by an earlier run that stopped before writing it to the rejects file: only that is left to do. */
+      readonly journaled?: boolean;
+    };
 
 type ParseResult =
   | { readonly ok: true; readonly reading: ParsedReading }
@@ -349,8 +356,14 @@ export class Validator {
   #screen(line: InputLine, now: number): Verdict | Unresolved {
     const { journal, maxLineBytes, clockSkewSeconds, gantries } = this.#options;
     const lineHash = hashLine(line.text);
-    // A restart reads the input again: a line rejected before is not reported twice.
-    if (journal.wasRejected(line.lineNo, lineHash)) return REPLAYED;
+    // A restart reads the input again: a line rejected and reported before is not reported twice, and one whose
+    // run stopped between the journal and the rejects file is reported now, for the reason journaled then.
+    const earlier = journal.rejectOf(line.lineNo, lineHash);
+    if (earlier !== undefined) {
+      if (earlier.reported) return REPLAYED;
+      const detail = "rejected before a restart, which came before it reached the rejects file";
+      return { kind: "rejected", reason: earlier.reason as RejectReason, detail, lineHash, journaled: true };
+    }
     if (line.tooLong) return rejected("line-too-long", `longer than ${maxLineBytes} bytes`, lineHash);
     const parsed = parseReading(line.text, now, clockSkewSeconds);
     if (!parsed.ok) return rejected(parsed.reason, parsed.detail, lineHash);
