@@ -51,20 +51,43 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Spawns `hardhat node --hostname 127.0.0.1 --port <free port>` and waits until it answers JSON-RPC. */
+/** Times a node is started on a fresh port when another process took the port it was given first. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Spawns `hardhat node --hostname 127.0.0.1 --port <free port>` and waits until it answers JSON-RPC. The port is free
+ * when chosen but may be taken before the node binds it: then the node exits, and a new port is tried.
+ */
 export async function startHardhatNode(options: HardhatNodeOptions = {}): Promise<HardhatNodeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, await freePort());
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(options: HardhatNodeOptions, port: number): Promise<HardhatNodeProcess> {
   const cwd = options.cwd ?? process.cwd();
-  const port = await freePort();
   // The CLI run by this Node directly, not through npx: the child is the node itself, so a kill reaches it.
   const child = spawn(process.execPath, [hardhatCli(cwd), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const url = `http://127.0.0.1:${port}`;
   let tail = "";
+  // Until the node says it listens, whatever answers on the port is some other process. Remembered apart from the
+  // tail, which the account list printed next can push the line out of.
+  let listening = false;
   // Drained all along: a full pipe would block the node.
   const keep = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+    const text = tail + chunk.toString();
+    listening ||= text.includes(`JSON-RPC server at ${url}`);
+    tail = text.slice(-OUTPUT_TAIL_CHARS);
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
@@ -78,12 +101,12 @@ export async function startHardhatNode(options: HardhatNodeOptions = {}): Promis
   process.once("exit", killOnExit);
   child.once("exit", () => process.removeListener("exit", killOnExit));
 
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answers(url))) {
+  while (!(listening && (await answers(url)))) {
     if (failed !== undefined) throw new Error(`hardhat node did not start: ${failed.message}`);
     if (exited(child) || Date.now() > deadline) {
       await stop(child);
+      if (/EADDRINUSE/.test(tail)) throw new PortTaken(`port ${port} was taken before hardhat node bound it`);
       throw new Error(`hardhat node did not answer at ${url} within ${START_TIMEOUT_MS} ms:\n${tail}`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
