@@ -209,12 +209,21 @@ describe("relayer validator", function () {
       expect((await context.validator.validate(line(5, { ...fields, gantry: 8 }))).kind).to.equal("accepted");
     });
 
-    it("skips a line it rejected before a restart", async function () {
+    it("skips a line it rejected and reported before a restart", async function () {
       const text = "{oops";
       const verdict = await context.validator.validate({ lineNo: 2, text, tooLong: false });
       if (verdict.kind !== "rejected") throw new Error("expected a reject");
       context.journal.recordReject(2, verdict.lineHash, verdict.reason);
+      context.journal.markReported([{ lineNo: 2, lineHash: verdict.lineHash }]);
       expect((await context.validator.validate({ lineNo: 2, text, tooLong: false })).kind).to.equal("replayed");
+    });
+
+    it("rejects again, for the journaled reason, a line whose reject never reached the rejects file", async function () {
+      const text = JSON.stringify({ gantry: 7, plate: ethers.Wallet.createRandom().address, time: NOW, seq: 3 });
+      const lineHash = hashLine(text);
+      context.journal.recordReject(4, lineHash, "unknown-plate");
+      const verdict = await context.validator.validate({ lineNo: 4, text, tooLong: false });
+      expect(verdict).to.deep.include({ kind: "rejected", reason: "unknown-plate", lineHash, journaled: true });
     });
 
     describe("a group of lines", function () {
@@ -227,6 +236,8 @@ describe("relayer validator", function () {
             : [],
         );
         context.journal.recordLines(readings, rejects);
+        // The relayer writes them to the rejects file, then notes that in the journal.
+        context.journal.markReported(rejects);
       }
 
       it("finds a duplicate within the group, as it would across groups", async function () {
