@@ -21,12 +21,9 @@ import {
 import { decodeLeaves } from "../../scripts/lib/scans.js";
 import { VehicleClass, VehicleStatus } from "../../scripts/lib/vehicle.js";
 
-const DAY = 24n * 60n * 60n;
-export const USD = 1_000_000n;
-const ADMIN_DELAY = 3n * DAY;
-const DISPUTE_WINDOW = 7n * DAY;
-const MAX_SCAN_AGE = 2n * DAY;
-const WITHDRAWAL_NOTICE = 3n * DAY;
+import { ADMIN_DELAY, DISPUTE_WINDOW, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE } from "../utils/constants.js";
+
+export { USD };
 
 export type Fees = readonly [bigint, bigint, bigint, bigint, bigint];
 

@@ -15,11 +15,10 @@ import { encodeScans, signScanBatch } from "../../scripts/lib/scans.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 import type { HostileReceiver, HostileToken, TollEscrow, VehicleRegistry } from "../../typechain-types/index.js";
 
-import { DAY, FEES, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE, deploySystem } from "./system.fixture.js";
+import { DAY, DISPUTE_WINDOW, FEES, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE, deploySystem } from "./system.fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 
-const DISPUTE_WINDOW = 7n * DAY;
 const GUARD = new Interface(["error ReentrancyGuardReentrantCall()"]);
 const REENTRANT_CALL = GUARD.getError("ReentrancyGuardReentrantCall")?.selector as string;
 

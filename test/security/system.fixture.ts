@@ -18,15 +18,12 @@ import type {
   VehicleRegistry,
 } from "../../typechain-types/index.js";
 
-export const DAY = 24n * 60n * 60n;
-export const ADMIN_DELAY = 3n * DAY;
-export const DISPUTE_WINDOW = 7n * DAY;
-export const WITHDRAWAL_NOTICE = 3n * DAY;
-export const MAX_SCAN_AGE = 2n * DAY;
-export const USD = 1_000_000n;
+import { ADMIN_DELAY, DAY, DISPUTE_WINDOW, FEES, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE } from "../utils/constants.js";
+
+export { ADMIN_DELAY, DAY, DISPUTE_WINDOW, FEES, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE };
+
 export const GANTRY = 1;
 export const OTHER_GANTRY = 2;
-export const FEES: [bigint, bigint, bigint, bigint, bigint] = [USD, 2n * USD, 3n * USD, 5n * USD, 4n * USD];
 /** What every account is minted, and allows the escrow to take. */
 export const WALLET = 1_000n * USD;
 

@@ -11,18 +11,21 @@ import { encodeScans, signScanBatch } from "../../scripts/lib/scans.js";
 import type { Scan } from "../../scripts/lib/scans.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 
-export const DAY = 24n * 60n * 60n;
-export const HOUR = 60n * 60n;
-export const ADMIN_DELAY = 3n * DAY;
-export const DISPUTE_WINDOW = 7n * DAY;
-export const MAX_SCAN_AGE = 2n * DAY;
-export const WITHDRAWAL_NOTICE = 3n * DAY;
-export const USD = 1_000_000n;
+import {
+  ADMIN_DELAY,
+  DAY,
+  DISPUTE_WINDOW,
+  FEES,
+  HOUR,
+  MAX_SCAN_AGE,
+  USD,
+  WITHDRAWAL_NOTICE,
+} from "../utils/constants.js";
+
+export { ADMIN_DELAY, DAY, DISPUTE_WINDOW, FEES, HOUR, MAX_SCAN_AGE, USD, WITHDRAWAL_NOTICE };
 
 export const GANTRY = 7;
 export const OTHER_GANTRY = 8;
-/** Fees per paying class (motorcycle, car, van, truck, bus), in 6-decimal token units. */
-export const FEES: [bigint, bigint, bigint, bigint, bigint] = [USD, 2n * USD, 3n * USD, 5n * USD, 4n * USD];
 export const OTHER_FEES: [bigint, bigint, bigint, bigint, bigint] = [USD / 2n, USD, USD, 2n * USD, 2n * USD];
 
 export interface EscrowFixture {
