@@ -215,6 +215,8 @@ describe("relayer building blocks", function () {
         ),
       ).to.equal("final");
       expect(classifyRpcError(new Error("max fee per gas less than block base fee"))).to.equal("final");
+      expect(classifyRpcError(new Error("eth_getLogs is limited to a 500 block range"))).to.equal("final");
+      expect(classifyRpcError(new Error("query returned more than 10000 results"))).to.equal("final");
       expect(classifyRpcError(new Error("fetch failed", { cause: refused }))).to.equal("transient");
       expect(classifyRpcError(new Error("something odd"))).to.equal("unclear");
     });

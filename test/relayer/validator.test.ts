@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 
 import { expect } from "chai";
+import { BrowserProvider, type Log } from "ethers";
 import { network } from "hardhat";
 
 import { IVehicleRegistry__factory } from "../../typechain-types/index.js";
@@ -20,7 +21,8 @@ import {
 } from "../../scripts/lib/relayer/validator.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
 
-const { ethers, networkHelpers } = await network.create();
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
 
 const NOW = 1_800_000_000;
 const SKEW = 30;
@@ -393,6 +395,26 @@ describe("relayer validator", function () {
       expect(await resolver.resolve(plate)).to.deep.equal({ vehicleId: 3 });
       // One poll of the logs covered every block since the last: no call per block.
       expect(rpc.calls.get("getLogs")).to.equal(1);
+    });
+
+    it("empties its cache when the endpoint will not return the registry's logs", async function () {
+      const { registry, activePlate, rpc, clock } = await resolverFixture();
+      // An endpoint that caps eth_getLogs below what this poll asks for, as some public ones do.
+      class CappedLogs extends BrowserProvider {
+        override async getLogs(): Promise<Log[]> {
+          throw new Error("eth_getLogs is limited to a 0 block range");
+        }
+      }
+      const capped = new CappedLogs(connection.provider, undefined, { cacheTimeout: -1 });
+      const resolver = new PlateResolver(IVehicleRegistry__factory.connect(await registry.getAddress(), capped), rpc, {
+        now: () => clock.ms,
+      });
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      await networkHelpers.mine(1);
+      clock.ms += PLATE_EVENTS_POLL_MS;
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      expect(rpc.calls.get("getLogs")).to.equal(1);
+      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
     });
 
     it("empties its cache after more blocks than it reads logs for", async function () {

@@ -76,6 +76,9 @@ const FINAL_MESSAGE = new RegExp(
     // A gas limit the chain cannot take: the same transaction is refused however often it is sent.
     "exceeds block gas limit",
     "intrinsic gas too low",
+    // An eth_getLogs query over an endpoint's range or result cap: asking again gets the same answer.
+    "block range",
+    "query returned more than",
   ].join("|"),
   "i",
 );

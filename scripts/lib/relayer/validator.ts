@@ -8,13 +8,13 @@
  */
 import { createHash } from "node:crypto";
 
-import { dataSlice, getAddress } from "ethers";
+import { dataSlice, getAddress, type Log } from "ethers";
 
 import type { IVehicleRegistry } from "../../../typechain-types/index.js";
 
 import type { Journal, ReadingRecord } from "./journal.js";
 import type { InputLine } from "./reader.js";
-import type { Rpc } from "./rpc.js";
+import { RelayerStopped, type Rpc } from "./rpc.js";
 
 export type RejectReason =
   | "line-too-long"
@@ -146,8 +146,9 @@ export const PLATE_EVENTS_POLL_MS = 1_000;
  * reported, can hide a change that a later poll then finds. Evicting an answer twice costs one lookup. */
 export const PLATE_EVENTS_OVERLAP_BLOCKS = 16;
 /** More new blocks than this since the last poll (a long idle spell), and the cache is emptied instead of reading
- * their logs: public endpoints cap the block range of `eth_getLogs`, and an empty cache is correct. */
-export const PLATE_EVENTS_MAX_BLOCKS = 2_000;
+ * their logs: public endpoints cap the block range of `eth_getLogs` (500 blocks passes the usual caps), and an empty
+ * cache is correct. So is one emptied when an endpoint will not return the logs at all. */
+export const PLATE_EVENTS_MAX_BLOCKS = 500;
 /** Plates remembered at once; a fleet day rarely sees more distinct vehicles than this per relayer. */
 export const PLATE_CACHE_MAX_ENTRIES = 100_000;
 /** Registry lookups in flight at once for a group: calls made together go out as one JSON-RPC batch, and 32 keeps
@@ -179,6 +180,8 @@ export class PlateResolver {
    * read around that block may be from before the change and must not be cached. */
   readonly #changedAt = new Map<string, number>();
   #lookupsInFlight = 0;
+  /** Moves on each time the cache is emptied for want of logs: a lookup started before must not cache its answer. */
+  #generation = 0;
 
   constructor(registry: IVehicleRegistry, rpc: Rpc, options: PlateResolverOptions = {}) {
     this.#registry = registry;
@@ -207,11 +210,13 @@ export class PlateResolver {
     }
     // Every lookup reads a block at or after this one: a change logged up to it is already in the answer.
     const readFrom = this.#through ?? 0;
+    const generation = this.#generation;
     this.#lookupsInFlight++;
     try {
       await forEachLimited([...missing], PLATE_LOOKUP_PARALLELISM, async (plate) => {
         const lookup = await this.#lookup(plate);
-        if ((this.#changedAt.get(plate) ?? -1) <= readFrom) this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
+        const unchanged = generation === this.#generation && (this.#changedAt.get(plate) ?? -1) <= readFrom;
+        if (unchanged) this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
         answers.set(plate, lookup);
       });
     } finally {
@@ -234,7 +239,7 @@ export class PlateResolver {
     if (through === undefined) return;
     if (head < through || head - through > PLATE_EVENTS_MAX_BLOCKS) {
       // A chain reset or a long idle spell: start again from an empty cache.
-      this.#cache.clear();
+      this.#forgetAll();
       return;
     }
     if (head === through) return;
@@ -244,7 +249,16 @@ export class PlateResolver {
       [registry.getEvent("VehicleRegistered").fragment.topicHash, registry.getEvent("PlateRotated").fragment.topicHash],
     ];
     const address = await registry.getAddress();
-    const logs = await this.#rpc.call("getLogs", () => provider.getLogs({ address, topics, fromBlock, toBlock: head }));
+    let logs: Log[];
+    try {
+      logs = await this.#rpc.call("getLogs", () => provider.getLogs({ address, topics, fromBlock, toBlock: head }));
+    } catch (error) {
+      if (error instanceof RelayerStopped) throw error;
+      // The endpoint will not return these logs (a range or result cap, no eth_getLogs): without them, only an
+      // empty cache is sure to be right. Transient failures were retried first.
+      this.#forgetAll();
+      return;
+    }
     for (const log of logs) {
       const plates = log.topics[0] === topics[0]?.[0] ? [log.topics[3]] : [log.topics[2], log.topics[3]];
       for (const topic of plates) {
@@ -254,6 +268,12 @@ export class PlateResolver {
         this.#changedAt.set(plate, Math.max(this.#changedAt.get(plate) ?? 0, log.blockNumber));
       }
     }
+  }
+
+  /** Empties the cache, and keeps lookups already running from filling it with answers read before. */
+  #forgetAll(): void {
+    this.#cache.clear();
+    this.#generation++;
   }
 
   #remember(plate: string, lookup: PlateLookup, until: number): void {
