@@ -112,32 +112,32 @@ describe("relayer journal", function () {
   });
 
   describe("recordLines", function () {
-    const rejectOf = (lineNo: number) => ({ lineNo, lineHash: `h${lineNo}`, reason: "malformed-json" });
+    const rejectedLine = (lineNo: number) => ({ lineNo, lineHash: `h${lineNo}`, reason: "malformed-json" });
 
     it("records a group's readings and rejects together, durably", function () {
       const first = openJournal();
-      first.recordLines([reading(7, 1), reading(7, 3)], [rejectOf(2), rejectOf(4)]);
+      first.recordLines([reading(7, 1), reading(7, 3)], [rejectedLine(2), rejectedLine(4)]);
       first.close();
 
       const second = openJournal();
       expect(second.unbatchedReadings()).to.deep.equal([reading(7, 1), reading(7, 3)]);
-      expect([2, 4].map((lineNo) => second.wasRejected(lineNo, `h${lineNo}`))).to.deep.equal([true, true]);
+      expect([2, 4].map((lineNo) => second.rejectOf(lineNo, `h${lineNo}`) !== undefined)).to.deep.equal([true, true]);
     });
 
     it("records none of the group when one reading's key is journaled already", function () {
       const journal = openJournal();
       journal.recordReading(reading(7, 2));
       const group = [reading(7, 1), reading(7, 2, 99), reading(7, 3)];
-      expect(() => journal.recordLines(group, [rejectOf(4)])).to.throw(/UNIQUE/);
+      expect(() => journal.recordLines(group, [rejectedLine(4)])).to.throw(/UNIQUE/);
       expect(journal.unbatchedReadings()).to.deep.equal([reading(7, 2)]);
-      expect(journal.wasRejected(4, "h4")).to.equal(false);
+      expect(journal.rejectOf(4, "h4") !== undefined).to.equal(false);
     });
 
     it("records none of the group when two of its readings share a key", function () {
       const journal = openJournal();
-      expect(() => journal.recordLines([reading(7, 1), reading(7, 1, 2)], [rejectOf(3)])).to.throw(/UNIQUE/);
+      expect(() => journal.recordLines([reading(7, 1), reading(7, 1, 2)], [rejectedLine(3)])).to.throw(/UNIQUE/);
       expect(journal.counts().readings).to.equal(0);
-      expect(journal.wasRejected(3, "h3")).to.equal(false);
+      expect(journal.rejectOf(3, "h3") !== undefined).to.equal(false);
       // The journal is usable again at once: the failed group left no transaction open.
       journal.recordLines([reading(7, 1)], []);
       expect(journal.counts().readings).to.equal(1);
@@ -146,8 +146,8 @@ describe("relayer journal", function () {
     it("records a line rejected before only once, as recordReject does", function () {
       const journal = openJournal();
       journal.recordReject(2, "h2", "malformed-json");
-      journal.recordLines([reading(7, 1)], [rejectOf(2), rejectOf(2)]);
-      expect(journal.wasRejected(2, "h2")).to.equal(true);
+      journal.recordLines([reading(7, 1)], [rejectedLine(2), rejectedLine(2)]);
+      expect(journal.rejectOf(2, "h2") !== undefined).to.equal(true);
       expect(journal.counts().readings).to.equal(1);
     });
 
@@ -189,9 +189,9 @@ describe("relayer journal", function () {
     const journal = openJournal();
     journal.recordReject(4, "abc", "malformed-json");
     journal.recordReject(4, "abc", "malformed-json");
-    expect(journal.wasRejected(4, "abc")).to.equal(true);
-    expect(journal.wasRejected(4, "abd")).to.equal(false);
-    expect(journal.wasRejected(5, "abc")).to.equal(false);
+    expect(journal.rejectOf(4, "abc") !== undefined).to.equal(true);
+    expect(journal.rejectOf(4, "abd") !== undefined).to.equal(false);
+    expect(journal.rejectOf(5, "abc") !== undefined).to.equal(false);
   });
 
   it("belongs to one chain and escrow", function () {

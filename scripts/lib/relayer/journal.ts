@@ -233,11 +233,6 @@ export class Journal {
 
   // --- rejects ----------------------------------------------------------------------------------------------------
 
-  /** Whether this very line (number and content) was rejected before. */
-  wasRejected(lineNo: number, lineHash: string): boolean {
-    return this.rejectOf(lineNo, lineHash) !== undefined;
-  }
-
   /** This very line's reject, if it was rejected before: its reason, and whether it is in the rejects file yet. */
   rejectOf(lineNo: number, lineHash: string): { readonly reason: string; readonly reported: boolean } | undefined {
     const row = this.#get("SELECT reason, reported FROM rejects WHERE line_no = ? AND line_hash = ?", lineNo, lineHash);

@@ -234,8 +234,6 @@ export class TxQueue {
   /** Simulates the batch unless its gantry is proven (does it settle?), and sets its gas limit: the escrow's bound,
    * or an estimate. */
   async #plan(batch: BatchRecord): Promise<Plan> {
-    const args = [batch.gantryId, batch.scans, batch.signature] as const;
-    const overrides = { from: this.#from };
     const proven = this.#o.simulate === "first" && !this.#o.dryRun && this.#proven.has(batch.gantryId);
     if (!proven) {
       const refusal = await this.#simulate(batch);
@@ -249,7 +247,7 @@ export class TxQueue {
       let gas: bigint;
       try {
         gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
-          this.#o.escrow.submitScans.estimateGas(...args, overrides),
+          this.#o.escrow.submitScans.estimateGas(batch.gantryId, batch.scans, batch.signature, { from: this.#from }),
         );
       } catch (error) {
         if (error instanceof RelayerStopped) throw error;
@@ -386,15 +384,13 @@ export class TxQueue {
     }
     if (outcome === "nonce-taken") {
       // Another sender used this account's nonce: learn the real next one and send the batch again.
-      this.#nextNonce = await this.#pendingNonce();
-      this.#epoch++;
+      this.#signFrom(await this.#pendingNonce());
       this.#requeue(batch.id, "its nonce was taken by another transaction");
       return false;
     }
     // The node refused the transaction itself; nothing holds its nonce, so the next batch signed takes it, and
     // those already signed after it (not broadcast: they wait behind this one) are signed again.
-    this.#nextNonce = tx.nonce;
-    this.#epoch++;
+    this.#signFrom(tx.nonce);
     this.#fail(batch, `transaction refused: ${outcome.rejected}`);
     return false;
   }
@@ -659,13 +655,18 @@ export class TxQueue {
     // Refused, as a new transaction can be: its nonce is free again and those signed behind it are void. Unlike a new
     // one, it was planned and signed in an earlier run, for a chain that may have changed since (its blocks shrank,
     // say): the batch is planned and signed afresh rather than failed.
-    this.#nextNonce = tx.nonce;
-    this.#epoch++;
+    this.#signFrom(tx.nonce);
     this.#requeue(batchId, `its transaction from before the restart was refused: ${outcome.rejected}`);
     return false;
   }
 
   // --- helpers ----------------------------------------------------------------------------------------------------
+
+  /** The next batch signs on `nonce`; the nonces handed out but not yet broadcast are void (see {#inLane}). */
+  #signFrom(nonce: number): void {
+    this.#nextNonce = nonce;
+    this.#epoch++;
+  }
 
   #requeue(batchId: number, why: string): void {
     this.#o.journal.requeue(batchId);
