@@ -18,7 +18,7 @@ import { network } from "hardhat";
 
 import { measureGas } from "./lib/gas.js";
 import { evaluate, renderText, writeResults } from "./lib/report.js";
-import { runScale } from "./lib/scale.js";
+import { runScale, SCALE_NOTES } from "./lib/scale.js";
 import { compareSnapshot, readSnapshot, snapshotOf, writeSnapshot } from "./lib/snapshot.js";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -45,24 +45,11 @@ async function main(): Promise<void> {
       })
     ).map(evaluate);
     console.log(renderText(rows));
-    const notes = [
-      "Readings from the seeded fleet model (60 gantries), written as an NDJSON file before the clock starts; the " +
-        "relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and sends to a " +
-        "`hardhat node` child over JSON-RPC on 127.0.0.1.",
-      "Relayer settings: batch size up to MAX_SCANS_PER_BATCH (160), `--simulate first` (a gantry's batches are " +
-        "simulated until one confirms), `--gas-limit bound` (the worst case per batch size, no estimate call; the " +
-        "default is `estimate`), 32 transactions in flight, 200 ms receipt polling, 2 s longest wait per batch; its " +
-        "journal (SQLite, synchronous=FULL) in a fresh directory under the OS temp dir.",
-      "The node mines each transaction on arrival (automine), with its request log off; the setup's transactions " +
-        "(deploy, register, fund) are mined 120 to a block and are not timed.",
-      "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",
-      "Scans lost: generated minus confirmed-and-not-skipped; the fees charged on chain must also equal the model's.",
-    ];
     const written = await writeResults(RESULTS_DIR, {
       name: "scale",
       title: "platechain scale benchmark",
       rows,
-      notes,
+      notes: SCALE_NOTES,
     });
     log(`wrote ${written.join(", ")}`);
     return;

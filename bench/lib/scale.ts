@@ -56,8 +56,26 @@ const HARDHAT_MNEMONIC = "test test test test test test test test test test test
 const POLL_INTERVAL_MS = 200;
 /** Transactions awaiting confirmation: enough for the ~40 batches a second that arrive within a poll interval. */
 const MAX_IN_FLIGHT = 32;
+/** The longest a reading waits for its batch to fill. */
+const MAX_WAIT_MS = 2_000;
 /** NDJSON lines per chunk handed to the relayer's reader. */
 const LINES_PER_CHUNK = 2_000;
+
+/** How the scale run is made, for the notes under its table: written from the settings it uses. */
+export const SCALE_NOTES: readonly string[] = [
+  `Readings from the seeded fleet model (${GANTRIES_PER_OPERATOR} gantries per toll operator), written as an NDJSON file before ` +
+    "the clock starts; the relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and " +
+    "sends to a `hardhat node` child over JSON-RPC on 127.0.0.1.",
+  "Relayer settings: batch size up to the escrow's MAX_SCANS_PER_BATCH, `--simulate first` (a gantry's batches are " +
+    "simulated until one confirms), `--gas-limit bound` (the worst case per batch size, no estimate call; the " +
+    `default is \`estimate\`), ${MAX_IN_FLIGHT} transactions in flight, ${POLL_INTERVAL_MS} ms receipt polling, ` +
+    `${MAX_WAIT_MS / 1000} s longest wait per batch; its journal (SQLite, synchronous=FULL) in a fresh directory ` +
+    "under the OS temp dir.",
+  "The node mines each transaction on arrival (automine), with its request log off; the setup's transactions " +
+    `(deploy, register, fund) are mined ${SETUP_TXS_PER_BLOCK} to a block and are not timed.`,
+  "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",
+  "Scans lost: generated minus confirmed-and-not-skipped; the fees charged on chain must also equal the model's.",
+];
 
 interface ScaleWorld {
   readonly fleet: Fleet;
@@ -234,7 +252,7 @@ async function relay(
     network: "localhost",
     input: readingsFile,
     batchSize: 100_000,
-    maxWaitMs: 2_000,
+    maxWaitMs: MAX_WAIT_MS,
     journalPath: path.join(workDir, "journal.sqlite"),
     rejectsPath: path.join(workDir, "rejects.ndjson"),
     maxInFlight: MAX_IN_FLIGHT,
