@@ -133,6 +133,11 @@ interface ITollEscrow {
         bytes leaves
     );
 
+    /// @notice A {submitScansWithinGas} batch's gas ran short: its last `count` scans, from the one with sequence
+    /// `firstSequence` on, were not looked at and stay unsettled, to be sent again in a later batch. Emitted after
+    /// {BatchSettled}, which covers the scans before them.
+    event ScansDeferred(uint32 indexed gantryId, uint64 firstSequence, uint256 count);
+
     /// @notice A gantry was registered with its payee and first oracle keys.
     event GantryRegistered(uint32 indexed gantryId, address indexed payee);
 
@@ -341,8 +346,21 @@ interface ITollEscrow {
     /// them; `signature` is a 65-byte EIP-712 signature of an oracle key of the gantry.
     /// Emits a {BatchSettled} event whose leaves list every charge; per scan only the exceptions: {ScanSkipped},
     /// {ArrearsIncurred} when the balance fell short, {StolenVehicleSighted} for a vehicle flagged stolen.
+    /// A batch that needs more gas than its transaction has reverts, as any call does; see {submitScansWithinGas}.
     /// @return batchId The id of the batch commitment that disputes prove against; 0 if nothing was charged.
     function submitScans(uint32 gantryId, bytes calldata scans, bytes calldata signature)
+        external
+        returns (uint256 batchId);
+
+    /// @notice {submitScans} for a sender that sets the gas limit itself: the scans are settled in order while the gas
+    /// left covers the worst one scan can cost plus finishing the batch, and the rest are deferred: left unsettled,
+    /// reported by {ScansDeferred} after {BatchSettled}, to be sent again in a later batch. A batch too large for its
+    /// gas settles what fits instead of running out of gas, so a relayer can send large batches under a fixed limit.
+    /// @dev A gas limit of 150,000 plus 80,000 a scan (`scanBatchGasLimit` in the relayer) defers nothing, whatever
+    /// the state. Do not estimate gas for this call: an estimate searches for the least gas that does not revert,
+    /// which here is a limit that settles little or nothing. Same requirements and events as {submitScans}.
+    /// @return batchId As for {submitScans}: 0 if nothing was charged.
+    function submitScansWithinGas(uint32 gantryId, bytes calldata scans, bytes calldata signature)
         external
         returns (uint256 batchId);
 
@@ -470,8 +488,8 @@ interface ITollEscrow {
     // Views
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice The most scans one batch may carry; sized so a worst-case batch stays well under the
-    /// 16,777,216 gas cap per transaction.
+    /// @notice The most scans one batch may carry (2,048): more than the 16,777,216 gas cap per transaction lets a
+    /// batch settle at once (about 1,700 typical scans, 200 of the worst case); see {submitScansWithinGas}.
     function MAX_SCANS_PER_BATCH() external view returns (uint256);
 
     /// @notice The largest fee per scan a tariff can hold (2^48 - 1 token units).

@@ -103,6 +103,8 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         uint256 held;
         uint256 pendingFee; // CTX_PENDING_FEE: the fee of a scan the assembly hands to Solidity
         uint256 leavesEnd; // where the leaves written end, in memory
+        uint256 deferredFrom; // CTX_DEFERRED_FROM: calldata offset of the first scan the gas did not cover, or 0
+        uint256 gasNeeded; // CTX_GAS_NEEDED: the gas a scan needs left to be looked at; grows with every leaf
     }
 
     /// @dev The account slot as a one-field struct, so the hot path hashes the mapping key once for its read and
@@ -123,10 +125,12 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     bytes32 public constant SCAN_BATCH_TYPEHASH = keccak256("ScanBatch(uint32 gantryId,bytes scans)");
 
     /// @inheritdoc ITollEscrow
-    /// @dev The measured worst case (every scan of a distinct stolen vehicle never funded, so each creates its account
-    /// slot and a debt, each in a fresh bitmap word) costs about 12.2 million gas at 160 scans, under three quarters
-    /// of the 16,777,216 per-transaction cap (headroom for a repricing of storage): see the gas test.
-    uint256 public constant MAX_SCANS_PER_BATCH = 160;
+    /// @dev Bounds a batch's calldata and memory and keeps held revenue below 2^59. Gas, not this, decides how many
+    /// scans settle: about 1,700 typical scans (under 10,000 gas each) fit the 16,777,216 per-transaction cap, about
+    /// 200 of the worst case (every scan of a distinct stolen vehicle never funded, so each creates its account slot
+    /// and a debt, each in a fresh bitmap word, about 76,000 gas each); the scans past what the gas covers are
+    /// deferred. See the gas test.
+    uint256 public constant MAX_SCANS_PER_BATCH = 2048;
     /// @inheritdoc ITollEscrow
     uint256 public constant MAX_FEE = type(uint48).max;
     /// @inheritdoc ITollEscrow
@@ -175,6 +179,8 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     uint256 private constant CTX_REGISTRY = 0xe0;
     uint256 private constant CTX_BITMAP_SLOT = 0x100;
     uint256 private constant CTX_PENDING_FEE = 0x160;
+    uint256 private constant CTX_DEFERRED_FROM = 0x1a0;
+    uint256 private constant CTX_GAS_NEEDED = 0x1c0;
 
     // The scan loop's verdict on a scan: a SkipReason in the low byte, or flags for what Solidity must finish.
     uint256 private constant VERDICT_REASON_MASK = 0xff;
@@ -183,6 +189,13 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
 
     /// @dev `IVehicleRegistry.classAndStatus.selector` (0x6a2f3a9d) in the top four bytes of a word.
     uint256 private constant CLASS_AND_STATUS_CALL = 0x6a2f3a9d00000000000000000000000000000000000000000000000000000000;
+    /// @dev The scan loop looks at a scan only while the gas left covers the worst one scan can cost (a fresh bitmap
+    /// word, a registry call, a new account slot and a new debt, two events: about 75,000) and finishing the batch
+    /// (the last bitmap word, two new batch slots, the counter, two events: about 75,000) ...
+    uint256 private constant DEFER_GAS_BASE = 160_000;
+    /// @dev ... plus, per leaf written so far, its share of {BatchSettled} (8 gas a byte of log data, the copy and
+    /// the memory it grows by): 22 bytes, about 200.
+    uint256 private constant DEFER_GAS_PER_LEAF = 256;
     /// @dev Marks "no bitmap word loaded yet": no sequence (40 bits) has a word index (32 bits) this large.
     uint256 private constant NO_WORD = 0xffffffffffffffff;
 
@@ -266,27 +279,15 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         external
         returns (uint256 batchId)
     {
-        uint256 length = scans.length;
-        if (length == 0 || length % SCAN_BYTES != 0 || length > MAX_SCANS_PER_BATCH * SCAN_BYTES) {
-            revert TollEscrowInvalidBatchLength(length);
-        }
-        _requireNotPaused();
-        Gantry memory gantry_ = _gantries[gantryId];
-        if (gantry_.payee == address(0)) revert TollEscrowUnknownGantry(gantryId);
-        _verifyOracleSignature(gantryId, scans, signature);
+        return _submitScans(gantryId, scans, signature, 0);
+    }
 
-        BatchContext memory context = _batchContext(gantryId, gantry_);
-        bytes memory leaves = _settleBatch(context, scans);
-
-        bytes32 commitment;
-        if (leaves.length != 0) {
-            batchId = context.batchId;
-            commitment = keccak256(leaves);
-            // 2^64 batches will never be reached.
-            _nextBatchId = uint64(batchId + 1);
-            _recordBatch(batchId, commitment, context.held, gantryId);
-        }
-        emit BatchSettled(batchId, gantryId, commitment, context.skipped, context.held, leaves);
+    /// @inheritdoc ITollEscrow
+    function submitScansWithinGas(uint32 gantryId, bytes calldata scans, bytes calldata signature)
+        external
+        returns (uint256 batchId)
+    {
+        return _submitScans(gantryId, scans, signature, DEFER_GAS_BASE);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -654,6 +655,48 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     // Internal: the scan loop
     // ------------------------------------------------------------------------------------------------------------
 
+    /// @dev Settles a batch. `deferGas` is the gas a scan needs left to be looked at (growing with every leaf
+    /// written), from which on the rest are deferred; 0 looks at every scan whatever the gas (running out reverts).
+    function _submitScans(uint32 gantryId, bytes calldata scans, bytes calldata signature, uint256 deferGas)
+        private
+        returns (uint256 batchId)
+    {
+        uint256 length = scans.length;
+        if (length == 0 || length % SCAN_BYTES != 0 || length > MAX_SCANS_PER_BATCH * SCAN_BYTES) {
+            revert TollEscrowInvalidBatchLength(length);
+        }
+        _requireNotPaused();
+        Gantry memory gantry_ = _gantries[gantryId];
+        if (gantry_.payee == address(0)) revert TollEscrowUnknownGantry(gantryId);
+        _verifyOracleSignature(gantryId, scans, signature);
+
+        BatchContext memory context = _batchContext(gantryId, gantry_);
+        context.gasNeeded = deferGas;
+        bytes memory leaves = _settleBatch(context, scans);
+
+        bytes32 commitment;
+        if (leaves.length != 0) {
+            batchId = context.batchId;
+            commitment = keccak256(leaves);
+            // 2^64 batches will never be reached.
+            _nextBatchId = uint64(batchId + 1);
+            _recordBatch(batchId, commitment, context.held, gantryId);
+        }
+        emit BatchSettled(batchId, gantryId, commitment, context.skipped, context.held, leaves);
+        if (context.deferredFrom != 0) _reportDeferred(gantryId, scans, context.deferredFrom);
+    }
+
+    /// @dev Reports the scans from calldata offset `deferredFrom` to the end of `scans` as deferred.
+    function _reportDeferred(uint32 gantryId, bytes calldata scans, uint256 deferredFrom) private {
+        uint256 firstSequence;
+        uint256 count;
+        assembly ("memory-safe") {
+            firstSequence := and(shr(128, calldataload(deferredFrom)), UINT40_MASK)
+            count := div(sub(add(scans.offset, scans.length), deferredFrom), SCAN_BYTES)
+        }
+        emit ScansDeferred(gantryId, uint64(firstSequence), count);
+    }
+
     /// @dev The per-batch values the scan loop needs, read from storage once.
     function _batchContext(uint32 gantryId, Gantry memory gantry_) private view returns (BatchContext memory) {
         Tariffs storage tariffs = _tariffs[gantryId];
@@ -676,7 +719,9 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
             skipped: 0,
             held: 0,
             pendingFee: 0,
-            leavesEnd: 0
+            leavesEnd: 0,
+            deferredFrom: 0,
+            gasNeeded: 0
         });
     }
 
@@ -728,6 +773,12 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
             // Runs scan after scan until one needs Solidity (a skip, a sighting, a short balance) or none is left.
             assembly ("memory-safe") {
                 for {} lt(scan, scansEnd) {} {
+                    if lt(gas(), mload(add(context, CTX_GAS_NEEDED))) {
+                        // Deferred from here on: the loops end with no verdict.
+                        mstore(add(context, CTX_DEFERRED_FROM), scan)
+                        scansEnd := scan
+                        break
+                    }
                     let record := shr(128, calldataload(scan))
                     scan := add(scan, 16)
                     let scanTime := and(shr(40, record), 0xffffffffff)
@@ -810,6 +861,10 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
                     // next leaf overwrites the 10 bytes of spill. At most one leaf per scan fits `leaves`.
                     mstore(cursor, shl(80, or(shl(48, record), fee)))
                     cursor := add(cursor, 22)
+                    {
+                        let gasNeeded := add(context, CTX_GAS_NEEDED)
+                        mstore(gasNeeded, add(mload(gasNeeded), DEFER_GAS_PER_LEAF))
+                    }
                     if fee {
                         // _accounts[vehicleId].packed; the balance is its low 96 bits.
                         mstore(0x00, vehicleId)
@@ -821,7 +876,7 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
                             mstore(add(context, CTX_PENDING_FEE), fee)
                             break
                         }
-                        // fee <= balance, the low 96 bits: no borrow from the other fields. held stays below 2^57.
+                        // fee <= balance, the low 96 bits: no borrow from the other fields. held stays below 2^59.
                         sstore(slot, sub(packed, fee))
                         held := add(held, fee)
                     }
@@ -990,7 +1045,7 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
     /// @dev Writes a new batch's record: two slots, each written once (see BatchRecord for the layout).
     function _recordBatch(uint256 batchId, bytes32 commitment, uint256 held, uint32 gantryId) private {
         BatchRecord storage record = _batches[batchId];
-        // held <= MAX_SCANS_PER_BATCH * MAX_FEE < 2^57; settledAt is a uint40 timestamp. openDisputes and released
+        // held <= MAX_SCANS_PER_BATCH * MAX_FEE < 2^59; settledAt is a uint40 timestamp. openDisputes and released
         // start at zero.
         uint256 packed = held | (block.timestamp << 96) | (uint256(gantryId) << 136);
         assembly ("memory-safe") {

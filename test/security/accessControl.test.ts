@@ -182,6 +182,10 @@ const ESCROW: Matrix = {
     gate: { anyone: true, why: "the batch must carry a signature of one of the gantry's oracle keys" },
     args: signedBatch,
   },
+  "submitScansWithinGas(uint32,bytes,bytes)": {
+    gate: { anyone: true, why: "as submitScans: the batch must carry a signature of one of the gantry's oracle keys" },
+    args: signedBatch,
+  },
   "deposit(uint256,uint256)": {
     gate: { anyone: true, why: "anyone may top up any vehicle, with their own tokens" },
     args: (f) => [f.buyersCar, 5n * USD],

@@ -132,6 +132,40 @@ contract TollEscrowTest is TollEscrowSetup {
         assertEq(escrow.totalBatches(), 1, "one batch charged");
     }
 
+    /// @dev Whatever gas submitScansWithinGas is given (past what the checks before the scan loop take), it settles a
+    /// prefix of the batch and defers the rest, unsettled, instead of running out of gas; the books balance. The
+    /// scans are the worst case: distinct stolen vehicles never funded, each in a bitmap word of its own.
+    function testFuzz_submitScansWithinGas_settlesAPrefixAndDefersTheRest(uint256 gasLimit, uint256 count) public {
+        count = bound(count, 1, 24);
+        gasLimit = bound(gasLimit, 120_000, 2_500_000);
+        bytes memory scans;
+        for (uint256 i; i < count; ++i) {
+            uint256 vehicleId = _registerVehicle(OWNER, IVehicleRegistry.VehicleClass.Car);
+            registry.setStatus(vehicleId, uint8(IVehicleRegistry.VehicleStatus.Stolen), 1);
+            scans = bytes.concat(scans, _record(vehicleId, START, (i + 1) * 256));
+        }
+        bytes memory signature = _sign(GANTRY, scans, ORACLE_KEY);
+        vm.recordLogs();
+        (bool ok,) =
+            address(escrow).call{gas: gasLimit}(abi.encodeCall(escrow.submitScansWithinGas, (GANTRY, scans, signature)));
+        assertTrue(ok, "never runs out of gas");
+        uint256 deferred = _deferredOf(vm.getRecordedLogs());
+        assertLe(deferred, count, "defers at most the batch");
+        for (uint256 i; i < count; ++i) {
+            assertTrue(_settled(GANTRY, (i + 1) * 256) == (i < count - deferred), "settled: exactly the prefix");
+        }
+        _assertBalanced();
+    }
+
+    function test_submitScansWithinGas_defersNothingWithEnoughGas() public {
+        _fund(car, 10 * USD);
+        bytes memory scans = bytes.concat(_record(car, START, 1), _record(car, START, 2));
+        vm.recordLogs();
+        escrow.submitScansWithinGas(GANTRY, scans, _sign(GANTRY, scans, ORACLE_KEY));
+        assertEq(_deferredOf(vm.getRecordedLogs()), 0, "nothing deferred");
+        assertEq(_balance(car), 6 * USD, "both charged");
+    }
+
     function test_submitScans_leavesAFutureScanUnsettled() public {
         _fund(car, 10 * USD);
         bytes memory scans = _record(car, START + 60, 1);

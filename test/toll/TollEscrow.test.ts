@@ -115,7 +115,7 @@ describe("TollEscrow", function () {
       expect(await f.escrow.defaultAdmin()).to.equal(f.admin.address);
       expect(await f.escrow.defaultAdminDelay()).to.equal(ADMIN_DELAY);
       expect(await f.escrow.totalBatches()).to.equal(0n);
-      expect(await f.escrow.MAX_SCANS_PER_BATCH()).to.equal(160n);
+      expect(await f.escrow.MAX_SCANS_PER_BATCH()).to.equal(2048n);
       expect(await f.escrow.SCAN_BATCH_TYPEHASH()).to.equal(id("ScanBatch(uint32 gantryId,bytes scans)"));
     });
 

@@ -34,6 +34,7 @@ abstract contract TollEscrowSetup is TestBase {
 
     bytes32 internal constant BATCH_SETTLED =
         keccak256("BatchSettled(uint256,uint32,bytes32,uint256,uint256,bytes)");
+    bytes32 internal constant SCANS_DEFERRED = keccak256("ScansDeferred(uint32,uint64,uint256)");
 
     VehicleRegistry internal registry;
     TestStablecoin internal token;
@@ -107,6 +108,16 @@ abstract contract TollEscrowSetup is TestBase {
             if (log.emitter != address(escrow) || log.topics.length == 0 || log.topics[0] != BATCH_SETTLED) continue;
             batchId = uint256(log.topics[1]);
             (,,, leaves) = abi.decode(log.data, (bytes32, uint256, uint256, bytes));
+        }
+    }
+
+    /// @dev How many scans the ScansDeferred events among `logs` deferred.
+    function _deferredOf(Vm.Log[] memory logs) internal view returns (uint256 deferred) {
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory log = logs[i];
+            if (log.emitter != address(escrow) || log.topics.length == 0 || log.topics[0] != SCANS_DEFERRED) continue;
+            (, uint256 count) = abi.decode(log.data, (uint64, uint256));
+            deferred += count;
         }
     }
 
