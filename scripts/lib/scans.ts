@@ -101,14 +101,16 @@ export function unpackScan(record: bigint): Scan {
 export const SCAN_BATCH_GAS_FIXED = 150_000n;
 /**
  * What one scan may add at most: its calldata, a vehicle never funded (its account slot and a debt slot created),
- * flagged stolen (a sighting event), in a settled-scan bitmap word of its own. The gas test's worst batch of
- * MAX_SCANS_PER_BATCH such scans measures about 76,200 a scan, fixed part included.
+ * flagged stolen (a sighting event), in a settled-scan bitmap word of its own. The gas test's worst batch of 207
+ * such scans (the most whose bound fits the per-transaction cap) measures about 76,100 a scan, fixed part included.
  */
 export const SCAN_GAS_WORST_CASE = 80_000n;
 
 /**
  * A gas limit that no batch of `scanCount` scans can exceed, whatever the chain's state when it is mined: the
- * escrow's work per scan is bounded (no loops over history), so no estimate is needed. Holds on chains that price
+ * escrow's work per scan is bounded (no loops over history), so no estimate is needed, and `submitScansWithinGas`
+ * defers none of its scans at this limit. Past the per-transaction cap (more than 207 scans), the cap is the limit
+ * and the escrow defers what it does not cover. Holds on chains that price
  * gas as Ethereum does (Ethereum, OP-stack L2s); a chain that adds L1 data costs to the gas used (Arbitrum) needs an
  * estimate instead. `test/toll/TollEscrow.gas.test.ts` checks the worst case against it.
  */

@@ -404,13 +404,15 @@ describe("runRelayer (in-process)", function () {
       expect(why.get(3)).to.match(/ahead of it was refused/);
       expect(summary).to.include({ replayed: 12, batchesFailed: 0, txReverted: 0, scansConfirmed: 12 });
       expect(summary.unfinished).to.deep.equal({ readings: 0, batches: 0 });
-      // The big batch went out in two halves; every nonce from 0 went to a confirmed batch, none was left unused.
-      expect(summary.batchesConfirmed).to.equal(4);
-      expect(await provider.getTransactionCount(gasWallet.address, "latest")).to.equal(4);
+      // The big batch went out under the new cap (what it did not cover came back deferred, in a batch of its own);
+      // every nonce from 0 went to a confirmed batch, none was left unused.
+      const confirmed = summary.batchesConfirmed;
+      expect(confirmed).to.be.at.least(3);
+      expect(await provider.getTransactionCount(gasWallet.address, "latest")).to.equal(confirmed);
       const journal = await openJournal(world);
       const counts = journal.counts();
       journal.close();
-      expect(counts.batches).to.deep.equal({ pending: 0, sent: 0, confirmed: 4, failed: 0, split: 1 });
+      expect(counts.batches).to.deep.equal({ pending: 0, sent: 0, confirmed, failed: 0, split: 0 });
       expect(counts.scansConfirmed).to.equal(12);
       await expectExactlySettled(world, readings);
     } finally {
@@ -561,18 +563,24 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
-  it("splits a batch whose gas bound would pass the per-transaction cap, and settles every part", async function () {
+  it("sends a batch whose gas bound would pass the per-transaction cap at the cap, and sends again what the escrow deferred", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 8);
-    // Room for the worst case of three scans, not four: eight split into four, then into pairs.
-    const cap = scanBatchGasLimit(3);
+    // Room for the worst case of two scans: the first of these cheap scans are settled, the rest deferred.
+    const cap = scanBatchGasLimit(2);
     const settings = { batchSize: 8, maxWaitMs: 60_000, maxGasPerTx: Number(cap), gasLimit: "bound" as const };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
-    expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).to.have.length(3);
-    expect(summary).to.include({ batchesSealed: 1, batchesFailed: 0, batchesConfirmed: 4, scansConfirmed: 8 });
+    expect(entries.filter((entry) => entry.message === "batch over the gas cap split in two")).to.be.empty;
+    const deferrals = entries.filter((entry) => String(entry.message).includes("were deferred"));
+    expect(deferrals, "the first batch's gas did not cover all eight").not.to.be.empty;
+    expect(summary).to.include({ batchesFailed: 0, scansConfirmed: 8 });
+    expect(summary.scansCharged + summary.scansSkipped).to.equal(8);
+    expect(summary.scansDeferred).to.equal(deferrals.reduce((sum, entry) => sum + Number(entry.deferred), 0));
+    expect(summary.batchesConfirmed).to.equal(deferrals.length + 1);
     for (const entry of entries.filter((e) => e.message === "batch confirmed")) {
       const tx = await provider.getTransaction(String(entry.tx));
-      expect(tx?.gasLimit).to.equal(scanBatchGasLimit(2));
+      expect(tx?.gasLimit).to.be.at.most(cap);
+      expect(tx?.data.startsWith(world.escrow.interface.getFunction("submitScansWithinGas").selector)).to.equal(true);
     }
     await expectExactlySettled(world, readings);
   });

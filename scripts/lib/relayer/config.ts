@@ -55,14 +55,16 @@ export interface RelayerConfig {
   readonly progressIntervalMs: number;
   /** A ceiling on maxFeePerGas (wei) that fee bumps never pass; undefined means none. */
   readonly maxFeePerGas: bigint | undefined;
-  /** Most gas one transaction may use (gas limit included headroom): larger batches are split. */
+  /** Most gas one transaction may use (gas limit, headroom included): with `estimate`, larger batches are split;
+   * with `bound`, it caps the limit and the escrow defers the scans it does not cover. */
   readonly maxGasPerTx: number;
   /**
    * How a batch's gas limit is set: `estimate`, eth_estimateGas plus headroom (any chain; a block builder packs
    * transactions by their gas limit, so a tight one leaves room for others); `bound`, the escrow's worst case for
-   * the batch's size (no estimate call, but about eight times what a typical batch uses is reserved in its block:
-   * for a chain where block space is no constraint, such as a local node; not for chains that add L1
-   * data costs to the gas used, such as Arbitrum). Which batches are simulated is `simulate`'s business.
+   * the batch's size capped at {maxGasPerTx}, sent as `submitScansWithinGas`, which defers the scans past what the
+   * gas covers to a later batch (no estimate call, but up to eight times what a typical batch uses is reserved in its
+   * block: for a chain where block space is no constraint, such as a local node; not for chains that add L1 data
+   * costs to the gas used, such as Arbitrum). Which batches are simulated is `simulate`'s business.
    */
   readonly gasLimit: GasLimitMode;
   /**
@@ -122,7 +124,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --poll-ms <ms>          receipt and --follow polling interval (default ${DEFAULTS.pollIntervalMs})
   --progress-ms <ms>      progress line interval (default ${DEFAULTS.progressIntervalMs})
   --max-fee-gwei <gwei>   never pay more than this maxFeePerGas
-  --max-gas-per-tx <gas>  split batches whose gas limit would pass this (default ${DEFAULTS.maxGasPerTx})
+  --max-gas-per-tx <gas>  most gas a transaction may use (default ${DEFAULTS.maxGasPerTx}): estimate splits larger
+                          batches; bound caps the limit here and the escrow defers what it does not cover
   --gas-limit <mode>      estimate: eth_estimateGas + 25% (default); bound: the escrow's worst case for the batch
                           size, no estimate call, but ~8x the gas a batch uses is reserved in its block (a local node)
   --simulate <which>      every: eth_call each batch before sending it (default); first: only a gantry's batches

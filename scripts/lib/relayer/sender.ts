@@ -1,6 +1,8 @@
 /**
  * The transaction queue: takes journaled batches, simulates them (`staticCall`), gives each a gas limit (the
- * escrow's bound for its size, or `estimateGas`), splits any that would pass the per-transaction gas cap, signs each transaction with a locally tracked nonce, journals it raw, then
+ * escrow's bound for its size, capped at the per-transaction limit, sent as `submitScansWithinGas`, which defers what
+ * the gas does not cover; or `estimateGas`, sent as `submitScans`, splitting any batch whose estimate would pass the
+ * per-transaction limit), signs each transaction with a locally tracked nonce, journals it raw, then
  * broadcasts it and watches it until it has enough confirmations. Several transactions are in flight at once; one
  * not mined in time is replaced on the same nonce with a higher fee. After a crash, {TxQueue.recover} picks up the
  * journaled transactions: rebroadcasts them, or finds them mined, or finds their scans settled by another one; a
@@ -231,38 +233,38 @@ export class TxQueue {
     await this.#sendNew(batch, plan);
   }
 
-  /** Simulates the batch unless its gantry is proven (does it settle?), and sets its gas limit: the escrow's bound,
-   * or an estimate. */
+  /** Simulates the batch unless its gantry is proven (does it settle?), and sets its gas limit: the escrow's bound
+   * (capped; the escrow defers what it does not cover), or an estimate (split when over the cap). */
   async #plan(batch: BatchRecord): Promise<Plan> {
     const proven = this.#o.simulate === "first" && !this.#o.dryRun && this.#proven.has(batch.gantryId);
     if (!proven) {
       const refusal = await this.#simulate(batch);
       if (refusal !== undefined) return refusal;
     }
-    let gasLimit: bigint;
     if (this.#o.gasLimitMode === "bound") {
-      // No state can make the batch need more, so nothing mined ahead of it can make it run out of gas.
-      gasLimit = scanBatchGasLimit(batch.scanCount);
-    } else {
-      let gas: bigint;
-      try {
-        gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
-          this.#o.escrow.submitScans.estimateGas(batch.gantryId, batch.scans, batch.signature, { from: this.#from }),
-        );
-      } catch (error) {
-        if (error instanceof RelayerStopped) throw error;
-        // An unsimulated batch that reverts fails to estimate too: tell that (paused, refused) from a batch too big.
-        const refusal = proven ? await this.#simulate(batch) : undefined;
-        if (refusal !== undefined) return refusal;
-        // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
-        if (batch.scanCount > 1) return { kind: "split" };
-        return {
-          kind: "fail",
-          reason: `gas estimation failed: ${describeRevert(error)}`,
-        };
-      }
-      gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
+      // Sent as submitScansWithinGas: no state can make a batch need more than its bound, and a batch whose bound
+      // passes the cap settles what the cap covers and defers the rest, which comes back to be batched again.
+      const bound = scanBatchGasLimit(batch.scanCount);
+      return { kind: "send", gasLimit: bound < this.#o.maxGasPerTx ? bound : this.#o.maxGasPerTx, simulated: !proven };
     }
+    let gas: bigint;
+    try {
+      gas = await this.#o.rpc.call("submitScans.estimateGas", () =>
+        this.#o.escrow.submitScans.estimateGas(batch.gantryId, batch.scans, batch.signature, { from: this.#from }),
+      );
+    } catch (error) {
+      if (error instanceof RelayerStopped) throw error;
+      // An unsimulated batch that reverts fails to estimate too: tell that (paused, refused) from a batch too big.
+      const refusal = proven ? await this.#simulate(batch) : undefined;
+      if (refusal !== undefined) return refusal;
+      // A batch over the block's or the transaction's gas limit fails to estimate: a smaller one may not.
+      if (batch.scanCount > 1) return { kind: "split" };
+      return {
+        kind: "fail",
+        reason: `gas estimation failed: ${describeRevert(error)}`,
+      };
+    }
+    const gasLimit = (gas * (100n + GAS_LIMIT_HEADROOM_PERCENT)) / 100n;
     if (gasLimit <= this.#o.maxGasPerTx) return { kind: "send", gasLimit, simulated: !proven };
     if (batch.scanCount > 1) return { kind: "split" };
     return {
@@ -336,7 +338,14 @@ export class TxQueue {
       type: 2,
       chainId: this.#o.chainId,
       to: await this.#o.escrow.getAddress(),
-      data: this.#o.escrow.interface.encodeFunctionData("submitScans", [batch.gantryId, batch.scans, batch.signature]),
+      data:
+        this.#o.gasLimitMode === "bound"
+          ? this.#o.escrow.interface.encodeFunctionData("submitScansWithinGas", [
+              batch.gantryId,
+              batch.scans,
+              batch.signature,
+            ])
+          : this.#o.escrow.interface.encodeFunctionData("submitScans", [batch.gantryId, batch.scans, batch.signature]),
       nonce,
       gasLimit: plan.gasLimit,
     };
@@ -523,6 +532,13 @@ export class TxQueue {
     const head = await this.#sharedAnswer("blockNumber", "head", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
     const tally = this.#tally(receipt);
+    // Deferred scans are the batch's last ones, in batch order.
+    const deferred =
+      tally.deferred === 0
+        ? []
+        : decodeScans(batch.scans)
+            .slice(-tally.deferred)
+            .map((scan) => Number(scan.sequence));
     const unsettled = this.#o.journal.markConfirmed(
       batchId,
       {
@@ -530,14 +546,17 @@ export class TxQueue {
         blockNumber: receipt.blockNumber,
         gasUsed: receipt.gasUsed,
       },
-      tally.future,
+      [...tally.future, ...deferred],
     );
-    if (unsettled.length > 0) await this.#returnUnsettled(batch, unsettled, receipt.blockNumber);
+    if (unsettled.length > 0) {
+      await this.#returnUnsettled(batch, unsettled, receipt.blockNumber, tally.future.length, deferred.length);
+    }
     const stats = this.#o.stats;
     stats.batchesConfirmed++;
     stats.scansConfirmed += batch.scanCount - unsettled.length;
     stats.scansCharged += tally.charged;
     stats.scansSkipped += tally.skipped;
+    stats.scansDeferred += deferred.length;
     stats.stolenSighted += tally.stolen;
     stats.gasUsed += receipt.gasUsed;
     stats.feesPaid += receipt.gasUsed * receipt.gasPrice;
@@ -804,22 +823,25 @@ export class TxQueue {
 
   /**
    * What the escrow did with the batch's scans: the charges from its BatchSettled event, the skips from its
-   * ScanSkipped events, listing the scans skipped as from the future (the one skip that leaves a scan unsettled).
+   * ScanSkipped events, listing the scans skipped as from the future (the one skip that leaves a scan unsettled),
+   * and how many of the batch's last scans the escrow deferred for want of gas.
    */
   #tally(receipt: TransactionReceipt): {
     charged: number;
     skipped: number;
     stolen: number;
     future: number[];
+    deferred: number;
   } {
     const escrow = this.#o.escrow;
     const address = escrow.target.toString();
-    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[] };
+    const tally = { charged: 0, skipped: 0, stolen: 0, future: [] as number[], deferred: 0 };
     tally.charged = settledBatchFromLogs(address, receipt.logs).charged.length;
     for (const log of receipt.logs) {
       if (log.address.toLowerCase() !== address.toLowerCase()) continue;
       const parsed = escrow.interface.parseLog(log);
       if (parsed?.name === "StolenVehicleSighted") tally.stolen++;
+      if (parsed?.name === "ScansDeferred") tally.deferred += Number(parsed.args.count);
       if (parsed?.name !== "ScanSkipped") continue;
       if (Number(parsed.args.reason) === SkipReason.FutureTimestamp) tally.future.push(Number(parsed.args.sequence));
       else tally.skipped++;
@@ -827,13 +849,25 @@ export class TxQueue {
     return tally;
   }
 
-  async #returnUnsettled(batch: BatchRecord, readings: readonly ReadingRecord[], blockNumber: number): Promise<void> {
+  async #returnUnsettled(
+    batch: BatchRecord,
+    readings: readonly ReadingRecord[],
+    blockNumber: number,
+    future: number,
+    deferred: number,
+  ): Promise<void> {
     const block = await this.#o.rpc.call("getBlock", () => this.#o.provider.getBlock(blockNumber));
     const chainTime = block?.timestamp ?? Math.floor(Date.now() / 1000);
-    this.#o.logger.warn("TxQueue#confirm", "scans ahead of the chain's clock left unsettled; they will be sent again", {
+    const message =
+      future === 0
+        ? "scans the batch's gas did not cover were deferred; they will be sent again"
+        : "scans ahead of the chain's clock left unsettled; they will be sent again";
+    this.#o.logger[future === 0 ? "info" : "warn"]("TxQueue#confirm", message, {
       batch: batch.id,
       gantry: batch.gantryId,
       scans: readings.length,
+      aheadOfChain: future,
+      deferred,
       chainTime,
     });
     this.#o.onUnsettled(readings, chainTime);

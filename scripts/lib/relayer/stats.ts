@@ -28,6 +28,8 @@ export interface RelayerStats {
   scansConfirmed: number;
   scansCharged: number;
   scansSkipped: number;
+  /** Scans the escrow deferred for want of gas (`--gas-limit bound`): batched and sent again. */
+  scansDeferred: number;
   stolenSighted: number;
   /** Gas of the confirmed transactions, and what it cost in wei. */
   gasUsed: bigint;
@@ -54,6 +56,7 @@ export function newStats(): RelayerStats {
     scansConfirmed: 0,
     scansCharged: 0,
     scansSkipped: 0,
+    scansDeferred: 0,
     stolenSighted: 0,
     gasUsed: 0n,
     feesPaid: 0n,
