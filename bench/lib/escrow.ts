@@ -30,8 +30,10 @@ import type { Row, Target } from "./report.js";
 import { BENCH_START, gasOf } from "./world.js";
 import type { RegistryWorld } from "./world.js";
 
-/** Batch sizes the issue asks for; the largest batch the escrow accepts is added to them. */
+/** Batch sizes the issue asks for; the largest batch that fits the per-transaction gas cap is added to them. */
 export const BATCH_SIZES = [1, 10, 100, 1_000] as const;
+/** The per-transaction gas cap since Osaka (EIP-7825). */
+export const TX_GAS_CAP = 16_777_216;
 
 const TOKEN = 1_000_000n; // 6 decimals
 const DISPUTE_WINDOW = 3n * 86_400n;
@@ -42,10 +44,11 @@ const SCAN_TIME = BigInt(BENCH_START) - 600n;
 const DEPOSIT_AMOUNT = 50n * TOKEN;
 const PERMIT_DEADLINE = BigInt(BENCH_START) + 30n * 86_400n;
 /** Gantry ids by series, so each measured batch is signed over the same values on every run. */
-const GANTRY_DISTINCT = 1_000;
-const GANTRY_REPEATED = 2_000;
-const GANTRY_DISPUTE = 3_000;
-const GANTRY_REVENUE = 4_000;
+const GANTRY_DISTINCT = 10_000;
+const GANTRY_REPEATED = 20_000;
+const GANTRY_DISPUTE = 30_000;
+const GANTRY_REVENUE = 40_000;
+const GANTRY_LARGEST = 50_000;
 const DISPUTE_BATCH = 100;
 const DISPUTED_LEAF = 50;
 
@@ -165,6 +168,8 @@ async function measureBatch(
 export interface ScanSeriesOptions {
   readonly sizes: readonly number[];
   readonly repeated: boolean;
+  /** Also measure the largest batch of distinct vehicles that fits the per-transaction gas cap. */
+  readonly fitCap: boolean;
   readonly naiveScanGas: number;
   readonly log: (message: string) => void;
 }
@@ -209,8 +214,49 @@ export async function measureScans(
       rows.push(scanRow(id, figure, size, batch, 1, peer, null));
     }
   }
+  if (options.fitCap && points.length >= 2) {
+    const fitting = await measureLargestFitting(world, fleet, payingVehicles, points, options.log);
+    points.push({ size: fitting.size, gas: fitting.batch.gas });
+    largest = fitting.batch;
+    const figure = `Scan, largest batch under the gas cap (${fitting.size.toLocaleString("en-US")}), distinct vehicles`;
+    rows.push(scanRow("scan.distinct.largest", figure, fitting.size, fitting.batch, fitting.size, peer, null));
+  }
   if (points.length >= 2 && largest !== undefined) rows.push(...fixedAndMarginal(points, largest));
   return rows;
+}
+
+/**
+ * The largest batch of distinct vehicles whose transaction fits {@link TX_GAS_CAP}: sized from the line through the
+ * batches measured so far, then measured; one scan fewer at a time while the node refuses it as over the cap.
+ */
+async function measureLargestFitting(
+  world: EscrowWorld,
+  fleet: Fleet,
+  payingVehicles: readonly bigint[],
+  points: readonly { size: number; gas: number }[],
+  log: (message: string) => void,
+): Promise<{ size: number; batch: SubmittedBatch }> {
+  const { slope, intercept } = leastSquares(points);
+  let size = Math.min(Math.floor((TX_GAS_CAP - intercept) / slope), payingVehicles.length);
+  for (let attempt = 0; attempt < 20; attempt++, size--) {
+    log(`scan batch of ${size}, distinct vehicles: the largest under the gas cap?`);
+    try {
+      return { size, batch: await measureBatch(world, fleet, GANTRY_LARGEST + attempt, payingVehicles.slice(0, size)) };
+    } catch (error) {
+      if (!/gas/i.test(String(error))) throw error;
+    }
+  }
+  throw new Error(`no batch near ${size} scans fits the ${TX_GAS_CAP} gas cap`);
+}
+
+function leastSquares(points: readonly { size: number; gas: number }[]): { slope: number; intercept: number } {
+  const n = points.length;
+  const meanX = points.reduce((s, p) => s + p.size, 0) / n;
+  const meanY = points.reduce((s, p) => s + p.gas, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.size - meanX) ** 2, 0);
+  const sxy = points.reduce((s, p) => s + (p.size - meanX) * (p.gas - meanY), 0);
+  const slope = sxy / sxx;
+  return { slope, intercept: meanY - slope * meanX };
 }
 
 function scanRow(
@@ -259,13 +305,7 @@ function tooLarge(id: string, figure: string, size: number, max: number, peer: R
  * batch, the slope the cost of one more scan of a new vehicle.
  */
 function fixedAndMarginal(points: readonly { size: number; gas: number }[], largest: SubmittedBatch): Row[] {
-  const n = points.length;
-  const meanX = points.reduce((s, p) => s + p.size, 0) / n;
-  const meanY = points.reduce((s, p) => s + p.gas, 0) / n;
-  const sxx = points.reduce((s, p) => s + (p.size - meanX) ** 2, 0);
-  const sxy = points.reduce((s, p) => s + (p.size - meanX) * (p.gas - meanY), 0);
-  const slope = sxy / sxx;
-  const intercept = meanY - slope * meanX;
+  const { slope, intercept } = leastSquares(points);
   const records: string[] = [];
   for (let offset = 2; offset < largest.scans.length; offset += SCAN_HEX_CHARS) {
     records.push(`0x${largest.scans.slice(offset, offset + SCAN_HEX_CHARS)}`);
