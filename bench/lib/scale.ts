@@ -54,14 +54,15 @@ const HARDHAT_MNEMONIC = "test test test test test test test test test test test
 /** The relayer's receipt polling. A local node mines on arrival, but every poll is a request the node serves
  * between two transactions: 200 ms measured faster than 50 ms (fewer requests) and than 500 ms (batches wait). */
 const POLL_INTERVAL_MS = 200;
-/** Transactions awaiting confirmation: enough for the ~40 batches a second that arrive within a poll interval. */
-const MAX_IN_FLIGHT = 32;
+/** Transactions awaiting confirmation: the node mines four or so batches a second, each confirmed within a poll
+ * interval or two; more in flight only holds more readings in the relayer's memory (its backlog scales with this). */
+const MAX_IN_FLIGHT = 8;
 /** The longest a reading waits for its batch to fill. */
 const MAX_WAIT_MS = 2_000;
-/** Scans per batch: 1,500 typical scans (about 9,000 gas each) fill most of a transaction under the 16,777,216 gas
- * cap, with room for the reserve the escrow keeps back before it defers scans; fewer transactions are what the node
- * spends its time and memory on. */
-const BATCH_SIZE = 1_500;
+/** Scans per batch: 1,700 typical scans (about 9,000 gas each) fill a transaction under the 16,777,216 gas cap,
+ * with room for the reserve the escrow keeps back before it defers scans (a batch that needs more defers its tail,
+ * which is batched again); fewer transactions are what the node spends its time on. */
+const BATCH_SIZE = 1_700;
 /** NDJSON lines per chunk handed to the relayer's reader. */
 const LINES_PER_CHUNK = 2_000;
 
