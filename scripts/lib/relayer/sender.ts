@@ -276,9 +276,12 @@ export class TxQueue {
   /** Runs the batch with eth_call: nothing when it settles, else whether to wait (paused) or fail, and why. */
   async #simulate(batch: BatchRecord): Promise<Extract<Plan, { kind: "wait" | "fail" }> | undefined> {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
+    // The call that will be sent: a bound-mode batch larger than the cap settles in part rather than run out.
+    const bound = this.#o.gasLimitMode === "bound";
+    const submit = bound ? this.#o.escrow.submitScansWithinGas : this.#o.escrow.submitScans;
     try {
-      await this.#o.rpc.call("submitScans.staticCall", () =>
-        this.#o.escrow.submitScans.staticCall(...args, { from: this.#from }),
+      await this.#o.rpc.call(bound ? "submitScansWithinGas.staticCall" : "submitScans.staticCall", () =>
+        submit.staticCall(...args, { from: this.#from }),
       );
       return undefined;
     } catch (error) {
