@@ -585,7 +585,7 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
-  it("splits a batch whose gas estimate would pass the cap, with --gas-limit estimate", async function () {
+  it("splits a batch that needs more than the per-transaction cap (its simulation, given the cap, runs out of gas), with --gas-limit estimate", async function () {
     skipGasAssertionsUnderCoverage(this);
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 8);

@@ -60,6 +60,8 @@ const ALREADY_KNOWN = /already known|known transaction|already imported|same has
 const NONCE_TOO_LOW = /nonce too low|nonce has already been used|NONCE_EXPIRED/i;
 const FEE_TOO_LOW = /underpriced|too low for the next block|less than block base fee|fee cap|REPLACEMENT_UNDERPRICED/i;
 const INSUFFICIENT_FUNDS = /insufficient funds|INSUFFICIENT_FUNDS/i;
+/** A call that needs more than the per-transaction gas cap, which nodes also give eth_call. */
+const OUT_OF_GAS = /out of gas|gas required exceeds/i;
 
 export interface TxQueueOptions {
   readonly provider: Provider;
@@ -273,21 +275,24 @@ export class TxQueue {
     };
   }
 
-  /** Runs the batch with eth_call: nothing when it settles, else whether to wait (paused) or fail, and why. */
-  async #simulate(batch: BatchRecord): Promise<Extract<Plan, { kind: "wait" | "fail" }> | undefined> {
+  /** Runs the batch with eth_call: nothing when it settles, else whether to wait (paused), split (it ran out of the
+   * per-transaction gas that nodes give a call) or fail, and why. */
+  async #simulate(batch: BatchRecord): Promise<Exclude<Plan, { kind: "send" }> | undefined> {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
-    // The call that will be sent: a bound-mode batch larger than the cap settles in part rather than run out.
+    // The call that will be sent, with the most gas it may have: a bound-mode batch larger than that settles in
+    // part; any other runs out of gas, and is split.
     const bound = this.#o.gasLimitMode === "bound";
     const submit = bound ? this.#o.escrow.submitScansWithinGas : this.#o.escrow.submitScans;
     try {
       await this.#o.rpc.call(bound ? "submitScansWithinGas.staticCall" : "submitScans.staticCall", () =>
-        submit.staticCall(...args, { from: this.#from }),
+        submit.staticCall(...args, { from: this.#from, gasLimit: this.#o.maxGasPerTx }),
       );
       return undefined;
     } catch (error) {
       if (error instanceof RelayerStopped) throw error;
       const reason = describeRevert(error);
       if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
+      if (OUT_OF_GAS.test(errorText(error)) && batch.scanCount > 1) return { kind: "split" };
       return { kind: "fail", reason: `simulation reverted: ${reason}` };
     }
   }
@@ -591,7 +596,8 @@ export class TxQueue {
     this.#revertedBefore.add(batch.id);
     const refusal = await this.#simulate(batch);
     if (refusal?.kind === "fail") return this.#fail(batch, `${what}; ${refusal.reason}`);
-    this.#requeue(batch.id, `${what}; ${refusal === undefined ? "it simulates now" : refusal.reason}`);
+    const now = refusal === undefined ? "it simulates now" : "reason" in refusal ? refusal.reason : "it is split";
+    this.#requeue(batch.id, `${what}; ${now}`);
   }
 
   /** The nonce went to a transaction without a receipt of ours: are the scans settled anyway? */
