@@ -341,6 +341,32 @@ contract SystemHandler is TestBase {
         }
     }
 
+    /// @notice A relayer submits a batch with submitScansWithinGas and a gas limit that may not cover it: what it
+    /// settles is tracked like any batch, and what it defers stays unsettled for a later batch.
+    function submitScansWithinGas(uint32 gantrySeed, uint256 countSeed, uint256 seed, uint256 gasSeed)
+        external
+        action
+    {
+        uint32 gantryId = uint32(bound(gantrySeed, 1, GANTRIES));
+        uint256 count = bound(countSeed, 1, MAX_SCANS);
+        bytes memory scans;
+        for (uint256 i; i < count; ++i) {
+            scans = bytes.concat(scans, bytes16(_scan(gantryId, uint256(keccak256(abi.encode(seed, i))))));
+        }
+        bytes memory signature = _sign(oracleKey[gantryId], escrow.scanBatchDigest(gantryId, scans));
+        uint256[] memory statuses = _statuses();
+        uint256 gasLimit = bound(gasSeed, 150_000, 1_000_000);
+
+        vm.recordLogs();
+        vm.prank(RELAYER);
+        try escrow.submitScansWithinGas{gas: gasLimit}(gantryId, scans, signature) {
+            _recordBatch(gantryId, scans, statuses, vm.getRecordedLogs());
+            _count("submitScansWithinGas");
+        } catch {
+            vm.getRecordedLogs();
+        }
+    }
+
     /// @notice An attacker submits a batch signed by a key that is not (or no longer) the gantry's, or signed for
     /// the other gantry: it must be refused.
     function submitForgedScans(uint32 gantrySeed, uint256 keySeed, uint256 seed) external action {
