@@ -270,7 +270,7 @@ describe("Hostile scan batches", function () {
       // Lengths as (whole records, spare bytes); `oversized` records are added past the maximum.
       const shape = fc.oneof(
         fc.constant({ records: 0, spare: 0, oversized: false }),
-        fc.record({ records: fc.integer({ min: 0, max: 160 }), spare: fc.integer({ min: 1, max: 15 }), oversized: fc.constant(false) }),
+        fc.record({ records: fc.integer({ min: 0, max: 2_048 }), spare: fc.integer({ min: 1, max: 15 }), oversized: fc.constant(false) }),
         fc.record({ records: fc.integer({ min: 1, max: 200 }), spare: fc.constant(0), oversized: fc.constant(true) }),
       );
       await property(tried("bad batch lengths"), fc.tuple(shape, fc.nat()), 60, async (f, [{ records, spare, oversized }, fill]) => {
