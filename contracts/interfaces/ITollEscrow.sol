@@ -489,7 +489,7 @@ interface ITollEscrow {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice The most scans one batch may carry (2,048): more than the 16,777,216 gas cap per transaction lets a
-    /// batch settle at once (about 1,700 typical scans, 200 of the worst case); see {submitScansWithinGas}.
+    /// batch settle at once (about 1,850 typical scans, 207 of the worst case); see {submitScansWithinGas}.
     function MAX_SCANS_PER_BATCH() external view returns (uint256);
 
     /// @notice The largest fee per scan a tariff can hold (2^48 - 1 token units).

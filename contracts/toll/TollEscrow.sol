@@ -126,8 +126,8 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
 
     /// @inheritdoc ITollEscrow
     /// @dev Bounds a batch's calldata and memory and keeps held revenue below 2^59. Gas, not this, decides how many
-    /// scans settle: about 1,700 typical scans (under 10,000 gas each) fit the 16,777,216 per-transaction cap, about
-    /// 200 of the worst case (every scan of a distinct stolen vehicle never funded, so each creates its account slot
+    /// scans settle: about 1,850 typical scans (about 9,000 gas each) fit the 16,777,216 per-transaction cap, about
+    /// 207 of the worst case (every scan of a distinct stolen vehicle never funded, so each creates its account slot
     /// and a debt, each in a fresh bitmap word, about 76,000 gas each); the scans past what the gas covers are
     /// deferred. See the gas test.
     uint256 public constant MAX_SCANS_PER_BATCH = 2048;
