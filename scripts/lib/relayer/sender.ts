@@ -90,8 +90,9 @@ export interface TxQueueOptions {
   readonly dryRun: boolean;
   /** Signs a part of a batch that had to be split. */
   readonly signBatch: (gantryId: number, scans: string) => Promise<string>;
-  /** Receives the readings of a confirmed batch that the escrow left unsettled (skipped as from the future,
-   * judged by `chainTime`, the block's timestamp): they are unbatched in the journal and must be sent again. */
+  /** Receives the readings of a confirmed batch that the escrow left unsettled (skipped as from the future, judged
+   * by `chainTime`, the block's timestamp; or deferred for want of gas): they are unbatched in the journal and must
+   * be sent again. */
   readonly onUnsettled: (readings: readonly ReadingRecord[], chainTime: number) => void;
   /** Fires on a graceful stop: no new transaction is sent; those in flight are still watched. */
   readonly stopSending: AbortSignal;
@@ -112,6 +113,9 @@ type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | { readonly 
 
 export class TxQueue {
   readonly #o: TxQueueOptions;
+  /** The escrow call every batch is simulated and sent as: with the bound as gas limit, the call that defers what a
+   * capped limit does not cover; with an estimate, the one that settles all or reverts. */
+  readonly #submit: ITollEscrow["submitScans"];
   readonly #queue: number[] = [];
   readonly #inFlight = new Map<number, Promise<void>>();
   readonly #wake = new Signal();
@@ -137,6 +141,7 @@ export class TxQueue {
 
   constructor(options: TxQueueOptions) {
     this.#o = options;
+    this.#submit = options.gasLimitMode === "bound" ? options.escrow.submitScansWithinGas : options.escrow.submitScans;
   }
 
   /** Batches waiting, being prepared, or in flight. */
@@ -281,11 +286,9 @@ export class TxQueue {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
     // The call that will be sent, with the most gas it may have: a bound-mode batch larger than that settles in
     // part; any other runs out of gas, and is split.
-    const bound = this.#o.gasLimitMode === "bound";
-    const submit = bound ? this.#o.escrow.submitScansWithinGas : this.#o.escrow.submitScans;
     try {
-      await this.#o.rpc.call(bound ? "submitScansWithinGas.staticCall" : "submitScans.staticCall", () =>
-        submit.staticCall(...args, { from: this.#from, gasLimit: this.#o.maxGasPerTx }),
+      await this.#o.rpc.call(`${this.#submit.name}.staticCall`, () =>
+        this.#submit.staticCall(...args, { from: this.#from, gasLimit: this.#o.maxGasPerTx }),
       );
       return undefined;
     } catch (error) {
@@ -342,18 +345,12 @@ export class TxQueue {
   async #sendNew(batch: BatchRecord, plan: Extract<Plan, { kind: "send" }>): Promise<void> {
     const epoch = this.#epoch;
     const nonce = this.#nextNonce++;
+    const call = await this.#submit.populateTransaction(batch.gantryId, batch.scans, batch.signature);
     const request: TransactionRequest = {
       type: 2,
       chainId: this.#o.chainId,
-      to: await this.#o.escrow.getAddress(),
-      data:
-        this.#o.gasLimitMode === "bound"
-          ? this.#o.escrow.interface.encodeFunctionData("submitScansWithinGas", [
-              batch.gantryId,
-              batch.scans,
-              batch.signature,
-            ])
-          : this.#o.escrow.interface.encodeFunctionData("submitScans", [batch.gantryId, batch.scans, batch.signature]),
+      to: call.to,
+      data: call.data,
       nonce,
       gasLimit: plan.gasLimit,
     };
