@@ -173,9 +173,13 @@ class RelayerRun {
       dryRun: config.dryRun,
       signBatch: async (gantryId, scans) => this.#sign(gantryId, scans),
       onUnsettled: (readings, chainTime) => {
-        // Ahead of the chain's clock: try again once that much time has passed.
+        // Ahead of the chain's clock: try again once that much time has passed. Deferred for want of gas (not
+        // ahead): batch again now.
         const now = this.#clock();
-        for (const reading of readings) batcher.add(reading, now + Math.max(1, reading.timestamp - chainTime));
+        for (const reading of readings) {
+          const ahead = reading.timestamp - chainTime;
+          batcher.add(reading, ahead > 0 ? now + ahead : reading.timestamp);
+        }
       },
       stopSending: this.#stopping.signal,
     });
