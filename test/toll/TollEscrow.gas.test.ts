@@ -16,17 +16,14 @@ const GAS_PER_SCAN_TARGET = 10_000n;
 /** The per-transaction gas cap since Osaka (EIP-7825). */
 const TX_GAS_CAP = 16_777_216n;
 
-/** The largest batch whose worst case the relayer's bound covers within the per-transaction cap. */
-let maxBoundScans = 1;
-while (scanBatchGasLimit(maxBoundScans + 1) <= TX_GAS_CAP) maxBoundScans += 1;
-/** Vehicles in the fixtures: the measured sizes, and the worst case under the bound, need no more. */
-const FLEET_SIZE = maxBoundScans;
+/** The largest batch whose worst case the relayer's bound covers within the per-transaction cap: as many vehicles
+ * as the fixtures hold, since no measured batch needs more. */
+let maxScans = 1;
+while (scanBatchGasLimit(maxScans + 1) <= TX_GAS_CAP) maxScans += 1;
 /** Batch sizes measured with vehicles that have balances. */
-const SIZES = [1, 10, 100, FLEET_SIZE];
+const SIZES = [1, 10, 100, maxScans];
 
-const maxScans = FLEET_SIZE;
-
-/** {@link FLEET_SIZE} cars, each with 100 USD of balance, on a brand-new escrow: nothing settled yet. */
+/** {@link maxScans} cars, each with 100 USD of balance, on a brand-new escrow: nothing settled yet. */
 async function fundedFleetFixture(): Promise<EscrowFixture & { vehicleIds: bigint[] }> {
   const f = await deployEscrow(ethers);
   const perVehicle = 100n * USD;
@@ -42,7 +39,7 @@ async function fundedFleetFixture(): Promise<EscrowFixture & { vehicleIds: bigin
 }
 
 /**
- * The same fleet on a gantry in service: its readings 0 to FLEET_SIZE - 1 already settled, and one in the next
+ * The same fleet on a gantry in service: its readings 0 to maxScans - 1 already settled, and one in the next
  * bitmap word, so the next batch continues its sequence numbers in bitmap words that exist, as batches do day to
  * day (a fresh word every 256 readings costs about 86 gas a scan, which this leaves out).
  */
@@ -144,7 +141,7 @@ describe("TollEscrow gas", function () {
       return { receipt, deferred };
     }
 
-    it(`settles every scan of the largest batch whose bound fits the per-transaction cap (${maxBoundScans})`, async function () {
+    it(`settles every scan of the largest batch whose bound fits the per-transaction cap (${maxScans})`, async function () {
       const f = await networkHelpers.loadFixture(worstCaseFixture);
       const limit = scanBatchGasLimit(maxScans);
       const { receipt, deferred } = await submitWithinGas(f, worstScans(f.vehicleIds, await now(f)), limit);
