@@ -670,8 +670,7 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         if (gantry_.payee == address(0)) revert TollEscrowUnknownGantry(gantryId);
         _verifyOracleSignature(gantryId, scans, signature);
 
-        BatchContext memory context = _batchContext(gantryId, gantry_);
-        context.gasNeeded = deferGas;
+        BatchContext memory context = _batchContext(gantryId, gantry_, deferGas);
         bytes memory leaves = _settleBatch(context, scans);
 
         bytes32 commitment;
@@ -697,8 +696,12 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
         emit ScansDeferred(gantryId, uint64(firstSequence), count);
     }
 
-    /// @dev The per-batch values the scan loop needs, read from storage once.
-    function _batchContext(uint32 gantryId, Gantry memory gantry_) private view returns (BatchContext memory) {
+    /// @dev The per-batch values the scan loop needs, read from storage once; `deferGas` as for {_submitScans}.
+    function _batchContext(uint32 gantryId, Gantry memory gantry_, uint256 deferGas)
+        private
+        view
+        returns (BatchContext memory)
+    {
         Tariffs storage tariffs = _tariffs[gantryId];
         // Constructor bounds keep maxScanAge far below any real block timestamp; the guard covers test chains.
         uint256 minTimestamp = block.timestamp > maxScanAge ? block.timestamp - maxScanAge : 0;
@@ -721,7 +724,7 @@ contract TollEscrow is ITollEscrow, EIP712, AccessControlDefaultAdminRules, Reen
             pendingFee: 0,
             leavesEnd: 0,
             deferredFrom: 0,
-            gasNeeded: 0
+            gasNeeded: deferGas
         });
     }
 
