@@ -14,7 +14,7 @@ import { network } from "hardhat";
 
 import { createFleet, feeOf, simulateDay, vehiclesByPlate, vinCommitmentOf } from "../../scripts/lib/fleet/model.js";
 import type { Fleet, Reading } from "../../scripts/lib/fleet/model.js";
-import { ownPeakRss, startHardhatNode } from "../../scripts/lib/hardhatNode.js";
+import { CHAIN_THREAD, ownPeakRss, startHardhatNode } from "../../scripts/lib/hardhatNode.js";
 import type { HardhatNodeProcess } from "../../scripts/lib/hardhatNode.js";
 import { makeRelayerConfig } from "../../scripts/lib/relayer/config.js";
 import { createProvider } from "../../scripts/lib/relayer/network.js";
@@ -110,13 +110,27 @@ export async function runScale(options: ScaleOptions = {}): Promise<Row[]> {
     const readingsFile = path.join(workDir, "readings.ndjson");
     await writeFile(readingsFile, readingsAsNdjson(world.fleet, scans, tally));
     log(`wrote ${tally.readings.toLocaleString("en-US")} readings to ${readingsFile}`);
+    const nodeCpuBefore = node.cpuSecondsByThread();
+    const ownCpuBefore = process.cpuUsage();
     const started = performance.now();
     const summary = await relay(node, world, workDir, readingsFile, log);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuDuring(nodeCpuBefore, node.cpuSecondsByThread(), process.cpuUsage(ownCpuBefore));
     log(`relayed in ${seconds.toFixed(1)} s; checking the chain`);
     const charged = await chargedOnChain(world, vehicles);
     const nodePeak = node.peakRssBytes();
-    return rows({ summary, tally, charged, seconds, setupSeconds, nodePeak, ownPeak: ownPeakRss(), vehicles, scans });
+    return rows({
+      summary,
+      tally,
+      charged,
+      seconds,
+      setupSeconds,
+      nodePeak,
+      ownPeak: ownPeakRss(),
+      cpu,
+      vehicles,
+      scans,
+    });
   } finally {
     await node.stop();
     await rm(workDir, { recursive: true, force: true });
@@ -293,6 +307,24 @@ async function relay(
   }
 }
 
+/** CPU seconds spent while relaying: the node's chain thread and its other threads (null where /proc did not show
+ * the chain thread), and this process. */
+interface CpuDuring {
+  readonly chain: number | null;
+  readonly nodeOther: number | null;
+  readonly own: number;
+}
+
+function cpuDuring(before: Map<string, number>, after: Map<string, number>, own: NodeJS.CpuUsage): CpuDuring {
+  const ownSeconds = (own.user + own.system) / 1e6;
+  if (!after.has(CHAIN_THREAD)) return { chain: null, nodeOther: null, own: ownSeconds };
+  const spent = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  let nodeTotal = 0;
+  for (const name of after.keys()) nodeTotal += spent(name);
+  const chain = spent(CHAIN_THREAD);
+  return { chain, nodeOther: nodeTotal - chain, own: ownSeconds };
+}
+
 /** What the escrow charged in all: per vehicle, the deposit less the balance left, plus the arrears. */
 async function chargedOnChain(world: ScaleWorld, vehicles: number): Promise<bigint> {
   let charged = 0n;
@@ -314,8 +346,13 @@ interface Measured {
   readonly setupSeconds: number;
   readonly nodePeak: number;
   readonly ownPeak: number;
+  readonly cpu: CpuDuring;
   readonly vehicles: number;
   readonly scans: number;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
 }
 
 function rows(m: Measured): Row[] {
@@ -329,7 +366,14 @@ function rows(m: Measured): Row[] {
     `unfinished ${m.summary.unfinished.readings} readings / ${m.summary.unfinished.batches} batches`,
     feesMatch ? "fees on chain = model" : `fees on chain ${m.charged} != model ${m.tally.fees}`,
   ].join("; ");
-  const row = (id: string, figure: string, unit: string, measured: number, max?: number, note?: string): Row => ({
+  const row = (
+    id: string,
+    figure: string,
+    unit: string,
+    measured: number | null,
+    max?: number,
+    note?: string,
+  ): Row => ({
     id,
     section: `Scale: ${m.vehicles.toLocaleString("en-US")} vehicles, ${m.scans.toLocaleString("en-US")} scans`,
     figure,
@@ -371,6 +415,35 @@ function rows(m: Measured): Row[] {
       `${m.summary.scansDeferred} scans deferred by the escrow for want of gas, and sent again`,
     ),
     row("scale.gas", "Gas per scan, as relayed", "gas/scan", gasPerScan),
+    row(
+      "scale.cpu.chain",
+      `CPU, hardhat node's chain thread (${CHAIN_THREAD})`,
+      "s",
+      m.cpu.chain,
+      undefined,
+      m.cpu.chain === null
+        ? "no /proc: not measured"
+        : `busy ${percent(m.cpu.chain / m.seconds)} of the wall time; it runs every request against the chain, one at a time`,
+    ),
+    // The wall-time target spread over the scans: a chain thread that needs more than this per scan cannot meet it,
+    // whatever the relayer does.
+    row(
+      "scale.cpu.chainPerScan",
+      "CPU, chain thread per scan",
+      "us/scan",
+      m.cpu.chain === null ? null : (m.cpu.chain * 1e6) / m.tally.readings,
+      (MAX_SECONDS * 1e6) / DEFAULT_SCANS,
+      "the wall-time target spread over 1,000,000 scans is the most the chain may spend on one",
+    ),
+    row("scale.cpu.nodeOther", "CPU, hardhat node's other threads (HTTP, JSON, GC)", "s", m.cpu.nodeOther),
+    row(
+      "scale.cpu.bench",
+      "CPU, benchmark + relayer process",
+      "s",
+      m.cpu.own,
+      undefined,
+      `${percent(m.cpu.own / m.seconds)} of a core`,
+    ),
     row("scale.setup", "Setup: deploy, register and fund the fleet (not timed above)", "s", m.setupSeconds),
   ];
 }

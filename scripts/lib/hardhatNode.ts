@@ -1,8 +1,9 @@
 /**
  * A real `hardhat node` as a child process on a free loopback port, for the tests that talk to a node over JSON-RPC
- * and for the scale benchmark, which also reads the peak resident memory of the node's process tree from /proc.
+ * and for the scale benchmark, which also reads the peak resident memory of the node's process tree and the CPU time
+ * of its threads from /proc.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,6 +18,8 @@ const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 5_000;
 /** Output kept for an error message: the node logs every request, so only the tail is worth keeping. */
 const OUTPUT_TAIL_CHARS = 4_000;
+/** The node's thread that executes every request against the chain (EDR's provider), one at a time. */
+export const CHAIN_THREAD = "edr-provider";
 
 export interface HardhatNodeOptions {
   /** Turn the node's request log off once it answers: it logs and decodes every request, which costs time. */
@@ -34,6 +37,9 @@ export interface HardhatNodeProcess {
   readonly pid: number;
   /** Peak resident memory (VmHWM) of the node and every process it started, summed, in bytes. */
   peakRssBytes(): number;
+  /** CPU time (user + system) the node's threads have used so far, in seconds, summed by thread name (empty where
+   * /proc is unavailable). Hardhat's chain runs on one thread, `edr-provider` ({@link CHAIN_THREAD}). */
+  cpuSecondsByThread(): Map<string, number>;
   /** SIGTERM, then SIGKILL if the node has not exited within a few seconds; resolves once it has exited. */
   stop(): Promise<void>;
 }
@@ -114,7 +120,14 @@ async function startOnce(options: HardhatNodeOptions, port: number): Promise<Har
   const pid = child.pid;
   if (pid === undefined) throw new Error("hardhat node has no pid");
   if (options.quiet === true) await rpc(url, "hardhat_setLoggingEnabled", [false]);
-  return { url, port, pid, peakRssBytes: () => treePeakRss(pid), stop: () => stop(child) };
+  return {
+    url,
+    port,
+    pid,
+    peakRssBytes: () => treePeakRss(pid),
+    cpuSecondsByThread: () => threadCpuSeconds(pid),
+    stop: () => stop(child),
+  };
 }
 
 /** The `hardhat` executable of the project's own Hardhat: the package exports no path to it, its bin names it. */
@@ -199,6 +212,49 @@ function statusKilobytes(pid: number, field: string): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) of `pid`'s threads, summed by thread name (0 entries where /proc is unavailable). */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  const ticksPerSecond = clockTicksPerSecond();
+  for (const task of tasks) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    // "tid (name) state ...": the name may hold spaces and parentheses, so split at the last ')'. utime and stime
+    // are the 14th and 15th fields, the 12th and 13th after the name.
+    const close = stat.lastIndexOf(")");
+    const name = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (Number.isFinite(ticks)) byName.set(name, (byName.get(name) ?? 0) + ticks / ticksPerSecond);
+  }
+  return byName;
+}
+
+let clockTicks: number | undefined;
+
+/** The kernel's clock ticks per second for /proc CPU times (`getconf CLK_TCK`; 100 on Linux if that fails). */
+function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    } catch {
+      clockTicks = 100;
+    }
+    if (!(clockTicks > 0)) clockTicks = 100;
+  }
+  return clockTicks;
 }
 
 /** Peak resident memory of this process so far (VmHWM), in bytes. */
