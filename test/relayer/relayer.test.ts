@@ -85,6 +85,8 @@ describe("runRelayer (in-process)", function () {
       oracleSigners?: ReadonlyMap<number, Wallet>;
       /** The input as a stream of these chunks (by default, the readings in one chunk). */
       chunks?: readonly string[];
+      /** The relayer's way to the chain (by default, straight to the in-process network). */
+      provider?: BrowserProvider;
     } = {},
   ): { done: Promise<Run>; entries: LogEntry[]; waitFor: (message: string) => Promise<LogEntry> } {
     const entries: LogEntry[] = [];
@@ -100,7 +102,7 @@ describe("runRelayer (in-process)", function () {
         }
       },
     });
-    const { clock, signal, oracleSigners, chunks, ...settings } = overrides;
+    const { clock, signal, oracleSigners, chunks, provider: via, ...settings } = overrides;
     const stop = new AbortController();
     signal?.addEventListener("abort", () => stop.abort(), { once: true });
     const config = makeRelayerConfig({
@@ -117,7 +119,7 @@ describe("runRelayer (in-process)", function () {
     const done = (async () => {
       const summary = await runRelayer({
         config,
-        provider,
+        provider: via ?? provider,
         gasSigner: gasWallet,
         oracleSigners: oracleSigners ?? new Map(world.gantries.map((g) => [g.id, g.oracle])),
         contracts: {
@@ -274,36 +276,85 @@ describe("runRelayer (in-process)", function () {
     }
   });
 
-  it("sends the next batch on the nonce of a transaction the node refused, leaving no gap", async function () {
+  for (const broadcastDepth of [1, 2]) {
+    it(`sends the next batch on the nonce of a transaction the node refused, leaving no gap (--broadcast-depth ${broadcastDepth})`, async function () {
+      const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+      const [first, second] = world.gantries;
+      const all = validReadings(world, 10 * world.gantries.length);
+      const big = all.filter((reading) => reading.gantry === first.id).slice(0, 8);
+      const small = all.filter((reading) => reading.gantry === second.id).slice(0, 2);
+      // Blocks that hold the bound of two scans but not of eight: the node refuses the big batch's transaction.
+      const blockGasLimit = (scanBatchGasLimit(2) + scanBatchGasLimit(8)) / 2n;
+      await connection.provider.request({
+        method: "evm_setBlockGasLimit",
+        params: [`0x${blockGasLimit.toString(16)}`],
+      });
+      const settings = { batchSize: 8, maxWaitMs: 60_000, gasLimit: "bound" as const, broadcastDepth };
+      const { summary, entries } = await start(world, gasWallet, [...big, ...small], settings).done;
+      expect(summary).to.include({ batchesFailed: 1, batchesConfirmed: 1, scansConfirmed: 2 });
+      const failed = entries.find(
+        (entry) => entry.message === "batch failed; it stays journaled and is retried on the next start",
+      );
+      expect(String(failed?.reason)).to.match(/^transaction refused/);
+      const journal = Journal.open(path.join(dir, "journal.sqlite"), {
+        chainId: world.chainId,
+        escrow: await world.escrow.getAddress(),
+      });
+      const refusedNonce = journal.transactionsOf(Number(failed?.batch)).at(-1)?.nonce;
+      journal.close();
+      const confirmed = entries.find((entry) => entry.message === "batch confirmed");
+      expect((await provider.getTransaction(String(confirmed?.tx)))?.nonce).to.equal(refusedNonce);
+
+      // Blocks large enough again: the next start sends the refused batch.
+      await connection.provider.request({ method: "evm_setBlockGasLimit", params: ["0x3938700"] });
+      const { summary: retried } = await start(world, gasWallet, [...big, ...small], settings).done;
+      expect(retried).to.include({ batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 8 });
+      await expectExactlySettled(world, [...big, ...small]);
+    });
+  }
+
+  it("with --broadcast-depth 2, sends again a transaction that reached the node before the one ahead of it", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const [first, second] = world.gantries;
     const all = validReadings(world, 10 * world.gantries.length);
-    const big = all.filter((reading) => reading.gantry === first.id).slice(0, 8);
-    const small = all.filter((reading) => reading.gantry === second.id).slice(0, 2);
-    // Blocks that hold the bound of two scans but not of eight: the node refuses the big batch's transaction.
-    const blockGasLimit = (scanBatchGasLimit(2) + scanBatchGasLimit(8)) / 2n;
-    await connection.provider.request({ method: "evm_setBlockGasLimit", params: [`0x${blockGasLimit.toString(16)}`] });
-    const settings = { batchSize: 8, maxWaitMs: 60_000, gasLimit: "bound" as const };
-    const { summary, entries } = await start(world, gasWallet, [...big, ...small], settings).done;
-    expect(summary).to.include({ batchesFailed: 1, batchesConfirmed: 1, scansConfirmed: 2 });
-    const failed = entries.find(
-      (entry) => entry.message === "batch failed; it stays journaled and is retried on the next start",
+    const readings = [
+      ...all.filter((reading) => reading.gantry === first.id).slice(0, 4),
+      ...all.filter((reading) => reading.gantry === second.id).slice(0, 4),
+    ];
+    // A slow way to the node for the first broadcast only: the second, sent behind it, overtakes it, and the node
+    // (automine takes no nonce gap) refuses it as "nonce too high".
+    let held = false;
+    const slowFirstBroadcast = new BrowserProvider(
+      {
+        request: async (request: { method: string; params?: unknown[] | object }) => {
+          if (request.method === "eth_sendRawTransaction" && !held) {
+            held = true;
+            await sleep(300);
+          }
+          return connection.provider.request(request);
+        },
+      },
+      undefined,
+      { cacheTimeout: -1 },
     );
-    expect(String(failed?.reason)).to.match(/^transaction refused/);
-    const journal = Journal.open(path.join(dir, "journal.sqlite"), {
-      chainId: world.chainId,
-      escrow: await world.escrow.getAddress(),
+    const run = start(world, gasWallet, readings, {
+      batchSize: 4,
+      maxWaitMs: 60_000,
+      gasLimit: "bound",
+      broadcastDepth: 2,
+      provider: slowFirstBroadcast,
     });
-    const refusedNonce = journal.transactionsOf(Number(failed?.batch)).at(-1)?.nonce;
-    journal.close();
-    const confirmed = entries.find((entry) => entry.message === "batch confirmed");
-    expect((await provider.getTransaction(String(confirmed?.tx)))?.nonce).to.equal(refusedNonce);
-
-    // Blocks large enough again: the next start sends the refused batch.
-    await connection.provider.request({ method: "evm_setBlockGasLimit", params: ["0x3938700"] });
-    const { summary: retried } = await start(world, gasWallet, [...big, ...small], settings).done;
-    expect(retried).to.include({ batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 8 });
-    await expectExactlySettled(world, [...big, ...small]);
+    const { summary, entries } = await run.done;
+    expect(summary).to.include({ batchesFailed: 0, batchesConfirmed: 2, scansConfirmed: 8, txReplaced: 0 });
+    const overtaken = entries.filter(
+      (entry) => entry.message === "transaction reached the node before the one ahead; waiting for it",
+    );
+    expect(overtaken).to.have.length(1);
+    // The same transaction went again, on the nonce after the first one's: nothing was signed twice.
+    const sent = entries.filter((entry) => entry.message === "batch sent");
+    expect(sent.map((entry) => entry.nonce)).to.have.members([Number(overtaken[0].nonce) - 1, overtaken[0].nonce]);
+    expect(sent.map((entry) => entry.tx)).to.include(overtaken[0].tx);
+    await expectExactlySettled(world, readings);
   });
 
   /** The journal the runs of this test use. */

@@ -43,6 +43,13 @@ export interface RelayerConfig {
   readonly confirmations: number;
   /** Transactions waiting for confirmation at once. */
   readonly maxInFlight: number;
+  /**
+   * Broadcasts on their way at once, in nonce order. 1: the next leaves once the node has answered the last (a node
+   * answers at once on a chain with a mempool). More: the next leaves as soon as the last has, for a node that answers
+   * a broadcast only after mining it (a local automine node), which would otherwise sit idle between transactions;
+   * a transaction that reaches such a node before the one ahead of it is sent again once that one is answered.
+   */
+  readonly broadcastDepth: number;
   /** How far in the future a reading's time may lie (gantry clocks drift). */
   readonly clockSkewSeconds: number;
   /** Longer input lines are cut there and rejected; the rest of the line is skipped without buffering it. */
@@ -88,6 +95,7 @@ export const DEFAULTS = {
   maxWaitMs: 5_000,
   confirmations: 1,
   maxInFlight: 4,
+  broadcastDepth: 1,
   clockSkewSeconds: 60,
   maxLineBytes: 4_096,
   stuckAfterMs: 60_000,
@@ -118,6 +126,8 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --rpc-url <url>         use this RPC endpoint instead of the network's
   --confirmations <n>     blocks before a batch counts as settled (default ${DEFAULTS.confirmations})
   --max-in-flight <n>     transactions awaiting confirmation at once (default ${DEFAULTS.maxInFlight})
+  --broadcast-depth <n>   broadcasts on their way before the node answers (default ${DEFAULTS.broadcastDepth}); 2 or more
+                          keeps a node that answers only after mining (a local automine node) busy between them
   --clock-skew-s <s>      how far in the future a reading's time may be (default ${DEFAULTS.clockSkewSeconds})
   --max-line-bytes <n>    longer lines are rejected (default ${DEFAULTS.maxLineBytes})
   --stuck-after-ms <ms>   replace a transaction not mined after this long (default ${DEFAULTS.stuckAfterMs})
@@ -162,6 +172,7 @@ export function makeRelayerConfig(input: RelayerConfigInput): RelayerConfig {
     rpcUrl: input.rpcUrl === undefined ? undefined : checkUrl("--rpc-url", input.rpcUrl),
     confirmations: checkInt("--confirmations", input.confirmations ?? DEFAULTS.confirmations, 1, 1_000),
     maxInFlight: checkInt("--max-in-flight", input.maxInFlight ?? DEFAULTS.maxInFlight, 1, 256),
+    broadcastDepth: checkInt("--broadcast-depth", input.broadcastDepth ?? DEFAULTS.broadcastDepth, 1, 16),
     clockSkewSeconds: checkInt("--clock-skew-s", input.clockSkewSeconds ?? DEFAULTS.clockSkewSeconds, 0, 86_400),
     maxLineBytes: checkInt("--max-line-bytes", input.maxLineBytes ?? DEFAULTS.maxLineBytes, 64, 1 << 20),
     stuckAfterMs: checkInt("--stuck-after-ms", input.stuckAfterMs ?? DEFAULTS.stuckAfterMs, 100, 86_400_000),
@@ -211,6 +222,7 @@ const CLI_OPTIONS = {
   "rpc-url": { type: "string" },
   confirmations: { type: "string" },
   "max-in-flight": { type: "string" },
+  "broadcast-depth": { type: "string" },
   "clock-skew-s": { type: "string" },
   "max-line-bytes": { type: "string" },
   "stuck-after-ms": { type: "string" },
@@ -247,6 +259,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     rpcUrl: values["rpc-url"],
     confirmations: int("confirmations"),
     maxInFlight: int("max-in-flight"),
+    broadcastDepth: int("broadcast-depth"),
     clockSkewSeconds: int("clock-skew-s"),
     maxLineBytes: int("max-line-bytes"),
     stuckAfterMs: int("stuck-after-ms"),

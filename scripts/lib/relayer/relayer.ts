@@ -164,6 +164,7 @@ class RelayerRun {
       chainId: this.#o.contracts.chainId,
       confirmations: config.confirmations,
       maxInFlight: config.maxInFlight,
+      broadcastDepth: config.broadcastDepth,
       stuckAfterMs: config.stuckAfterMs,
       pollIntervalMs: config.pollIntervalMs,
       maxFeePerGas: config.maxFeePerGas,

@@ -64,6 +64,8 @@ const TRANSIENT_MESSAGE = /socket hang up|fetch failed|ECONNRESET|ECONNREFUSED|n
 const FINAL_MESSAGE = new RegExp(
   [
     "nonce too low",
+    // A nonce gap (Hardhat's automine takes none): the sender waits for the transaction ahead, then sends again.
+    "nonce too high",
     "nonce has already been used",
     "already known",
     "known transaction",

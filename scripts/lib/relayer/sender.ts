@@ -53,11 +53,19 @@ export const PAUSED_RECHECK_POLLS = 30;
 /** Fee data is reused this long: a batch sent every few milliseconds needs no fresh quote each, and a bid one
  * second stale is still far above a base fee that can move at most 12.5% a block. */
 export const FEE_DATA_MAX_AGE_MS = 1_000;
+/** A quote this old still serves while a fresh one is on its way: ethers bids twice the base fee, which outlasts six
+ * blocks of its steepest rise (12.5% a block), and a bid that falls short anyway is raised (fee too low). */
+export const FEE_DATA_STALE_MS = 10_000;
 /** `isScanSettled` calls in flight at once when a batch's fate is checked scan by scan. */
 const SETTLED_CHECK_PARALLELISM = 32;
+/** Why a batch signed on a nonce that became void is signed again. */
+const VOID_NONCE = "a transaction ahead of it was refused or lost its nonce; it is signed again";
 
 const ALREADY_KNOWN = /already known|known transaction|already imported|same hash was already/i;
 const NONCE_TOO_LOW = /nonce too low|nonce has already been used|NONCE_EXPIRED/i;
+/** A node that takes no transaction behind a nonce gap (Hardhat's automine) says so: with broadcasts pipelined, the
+ * one ahead may not have reached it yet. */
+const NONCE_TOO_HIGH = /nonce too high/i;
 const FEE_TOO_LOW = /underpriced|too low for the next block|less than block base fee|fee cap|REPLACEMENT_UNDERPRICED/i;
 const INSUFFICIENT_FUNDS = /insufficient funds|INSUFFICIENT_FUNDS/i;
 /** A call that needs more than the per-transaction gas cap, which nodes also give eth_call. */
@@ -77,6 +85,9 @@ export interface TxQueueOptions {
   readonly chainId: bigint;
   readonly confirmations: number;
   readonly maxInFlight: number;
+  /** Broadcasts on their way at once: 1 sends the next once the node has answered the last; more send it as soon
+   * as the last has left, for a node that answers a broadcast only after mining it (a local automine node). */
+  readonly broadcastDepth: number;
   readonly stuckAfterMs: number;
   readonly pollIntervalMs: number;
   readonly maxFeePerGas: bigint | undefined;
@@ -109,7 +120,24 @@ type Plan =
   | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
 
-type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | { readonly rejected: string };
+/** `void`: the node took no transaction on this nonce because one ahead never reached it (refused, or lost its
+ * nonce): the nonce this one was signed on is void. */
+type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | "void" | { readonly rejected: string };
+
+/** A broadcast's place in the lane: when it has left (the next may leave then, with a deeper pipeline) and when the
+ * node has answered it. */
+interface LaneEntry {
+  readonly left: Promise<void>;
+  readonly answered: Promise<void>;
+}
+
+/** What a broadcast needs of the lane: to say when it has left, and to wait for the one ahead of it. */
+interface LaneTurn {
+  readonly epoch: number;
+  readonly left: () => void;
+  /** Resolves once the broadcast ahead has been answered (at once if there is none). */
+  readonly ahead: Promise<void>;
+}
 
 export class TxQueue {
   readonly #o: TxQueueOptions;
@@ -125,14 +153,16 @@ export class TxQueue {
   #fatal: unknown = undefined;
   #from = "";
   #nextNonce = 0;
+  /** The latest fee quote asked for, and the latest answered. */
   #fees: { readonly at: number; readonly quote: Promise<Fees> } | undefined;
+  #answeredFees: { readonly at: number; readonly fees: Fees } | undefined;
   /** Gantries whose batches go unsimulated (`simulate: "first"`): one of their batches confirmed since the last
    * on-chain revert. */
   readonly #proven = new Set<number>();
   /** Batches whose transaction reverted on-chain once in this run. */
   readonly #revertedBefore = new Set<number>();
-  /** The latest broadcast queued; the next one leaves once it has settled. */
-  #lane: Promise<void> = Promise.resolve();
+  /** The latest broadcasts queued, oldest first, as many as may be on their way at once (`broadcastDepth`). */
+  readonly #lane: LaneEntry[] = [];
   /** Moves on when the nonces handed out so far but not yet broadcast are void. */
   #epoch = 0;
   /** Chain answers every watcher needs (an account's mined nonce, the head), shared within half a poll interval:
@@ -356,34 +386,45 @@ export class TxQueue {
     };
     const fees = await this.#currentFees();
     const tx = await this.#signAndJournal(batch.id, { ...request, ...fees });
-    this.#inLane(batch.id, epoch, () => this.#broadcastNew(batch, tx, plan.simulated));
+    this.#inLane(batch.id, epoch, (turn) => this.#broadcastNew(batch, tx, plan.simulated, turn));
   }
 
   /**
-   * Queues a batch's broadcast behind the latest one queued and watches the batch once the node has taken it. If a
-   * broadcast ahead was refused or lost its nonce since `epoch`, the nonce this one was signed on is void: it is not
-   * broadcast, and the batch is signed again.
+   * Queues a batch's broadcast behind the latest one queued and watches the batch once the node has taken it. It
+   * leaves once the one ahead has left and, of the `broadcastDepth` queued before it, the first has been answered
+   * (with depth 1: once the one ahead has been answered). If a broadcast ahead was refused or lost its nonce since
+   * `epoch`, the nonce this one was signed on is void: it is not broadcast, and the batch is signed again.
    */
-  #inLane(batchId: number, epoch: number, broadcast: () => Promise<boolean>): void {
-    const ahead = this.#lane;
+  #inLane(batchId: number, epoch: number, broadcast: (turn: LaneTurn) => Promise<boolean>): void {
+    const ahead = this.#lane.at(-1);
+    const window = this.#lane.length >= this.#o.broadcastDepth ? this.#lane[0] : undefined;
+    let leave = (): void => {};
+    const left = new Promise<void>((resolve) => (leave = resolve));
     const accepted = (async (): Promise<boolean> => {
-      await ahead;
-      if (epoch !== this.#epoch) {
-        this.#requeue(batchId, "a transaction ahead of it was refused or lost its nonce; it is signed again");
-        return false;
+      try {
+        await ahead?.left;
+        await window?.answered;
+        if (epoch !== this.#epoch) {
+          this.#requeue(batchId, VOID_NONCE);
+          return false;
+        }
+        return await broadcast({ epoch, left: leave, ahead: ahead?.answered ?? Promise.resolve() });
+      } finally {
+        leave();
       }
-      return broadcast();
     })();
-    this.#lane = accepted.then(
+    const answered = accepted.then(
       () => undefined,
       () => undefined,
     );
+    this.#lane.push({ left, answered });
+    if (this.#lane.length > this.#o.broadcastDepth) this.#lane.shift();
     this.#watch(batchId, accepted);
   }
 
   /** Broadcasts a batch's first transaction; true once the node took it. */
-  async #broadcastNew(batch: BatchRecord, first: TxRecord, simulated: boolean): Promise<boolean> {
-    const { outcome, tx } = await this.#broadcastBidding(batch.id, first);
+  async #broadcastNew(batch: BatchRecord, first: TxRecord, simulated: boolean, turn: LaneTurn): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batch.id, first, turn);
     if (outcome === "accepted") {
       this.#o.stats.batchesSent++;
       this.#o.logger.info("TxQueue#send", "batch sent", {
@@ -395,6 +436,10 @@ export class TxQueue {
         simulated,
       });
       return true;
+    }
+    if (outcome === "void") {
+      this.#requeue(batch.id, VOID_NONCE);
+      return false;
     }
     if (outcome === "nonce-taken") {
       // Another sender used this account's nonce: learn the real next one and send the batch again.
@@ -417,10 +462,11 @@ export class TxQueue {
   async #broadcastBidding(
     batchId: number,
     first: TxRecord,
+    turn: LaneTurn,
   ): Promise<{ readonly outcome: Exclude<BroadcastOutcome, "fee-too-low">; readonly tx: TxRecord }> {
     let tx = first;
     for (;;) {
-      const outcome = await this.#broadcast(tx);
+      const outcome = await this.#broadcast(tx, turn);
       if (outcome !== "fee-too-low") return { outcome, tx };
       if (!(await sleep(this.#o.pollIntervalMs, this.#o.rpc.signal))) throw new RelayerStopped();
       tx = await this.#resign(batchId, tx, await this.#bumpedFees(tx));
@@ -461,15 +507,32 @@ export class TxQueue {
     return record;
   }
 
-  async #broadcast(tx: TxRecord): Promise<BroadcastOutcome> {
+  /** Broadcasts `tx`; says it has left once the request is out (the lane may then send the next one). */
+  async #broadcast(tx: TxRecord, turn: LaneTurn): Promise<BroadcastOutcome> {
+    let waitedForAhead = false;
     for (;;) {
       try {
-        await this.#o.rpc.call("sendRawTransaction", () => this.#sendRaw(tx.raw));
+        // The call is made before this returns: the request is queued on the provider, ahead of any sent later.
+        const sent = this.#o.rpc.call("sendRawTransaction", () => this.#sendRaw(tx.raw));
+        turn.left();
+        await sent;
         return "accepted";
       } catch (error) {
         if (error instanceof RelayerStopped) throw error;
         const text = errorText(error);
         if (ALREADY_KNOWN.test(text)) return "accepted";
+        if (NONCE_TOO_HIGH.test(text) && !waitedForAhead) {
+          // The broadcast ahead had not reached the node (pipelined): once it has been answered, either this nonce
+          // is next and the same transaction goes again, or the one ahead was refused and this nonce is void.
+          waitedForAhead = true;
+          this.#o.logger.info("TxQueue#broadcast", "transaction reached the node before the one ahead; waiting for it", {
+            tx: tx.hash,
+            nonce: tx.nonce,
+          });
+          await turn.ahead;
+          if (turn.epoch !== this.#epoch) return "void";
+          continue;
+        }
         if (NONCE_TOO_LOW.test(text)) return (await this.#receipt(tx.hash)) === null ? "nonce-taken" : "accepted";
         if (FEE_TOO_LOW.test(text)) return "fee-too-low";
         if (!INSUFFICIENT_FUNDS.test(text)) {
@@ -627,7 +690,8 @@ export class TxQueue {
       return false;
     }
     const tx = await this.#resign(batchId, latest, fees);
-    const outcome = await this.#broadcast(tx);
+    // A replacement takes the nonce of a transaction the node already holds: no lane, nothing ahead to wait for.
+    const outcome = await this.#broadcast(tx, { epoch: this.#epoch, left: () => {}, ahead: Promise.resolve() });
     const accepted = outcome === "accepted";
     if (accepted) this.#o.stats.txReplaced++;
     this.#o.logger.warn("TxQueue#replace", accepted ? "stuck transaction replaced" : "replacement not accepted", {
@@ -669,14 +733,18 @@ export class TxQueue {
     // The last run may have crashed before the broadcast, or the node may have dropped it: send it again, through
     // the lane as a new transaction goes, so that it leaves only after those ahead of it and not at all once one of
     // them was refused.
-    this.#inLane(batch.id, this.#epoch, () => this.#rebroadcast(batch.id, latest));
+    this.#inLane(batch.id, this.#epoch, (turn) => this.#rebroadcast(batch.id, latest, turn));
   }
 
   /** Broadcasts again a transaction journaled by an earlier run; true unless the node refused it. */
-  async #rebroadcast(batchId: number, latest: TxRecord): Promise<boolean> {
-    const { outcome, tx } = await this.#broadcastBidding(batchId, latest);
+  async #rebroadcast(batchId: number, latest: TxRecord, turn: LaneTurn): Promise<boolean> {
+    const { outcome, tx } = await this.#broadcastBidding(batchId, latest, turn);
     // A taken nonce went to this batch's own earlier transaction on it, or to another one: the watcher tells which.
     if (outcome === "accepted" || outcome === "nonce-taken") return true;
+    if (outcome === "void") {
+      this.#requeue(batchId, VOID_NONCE);
+      return false;
+    }
     // Refused, as a new transaction can be: its nonce is free again and those signed behind it are void. Unlike a new
     // one, it was planned and signed in an earlier run, for a chain that may have changed since (its blocks shrank,
     // say): the batch is planned and signed afresh rather than failed.
@@ -788,13 +856,25 @@ export class TxQueue {
   /** The market's fees, quoted at most {FEE_DATA_MAX_AGE_MS} ago, under the configured ceiling. */
   async #currentFees(): Promise<Fees> {
     const now = Date.now();
-    if (this.#fees !== undefined && now - this.#fees.at < FEE_DATA_MAX_AGE_MS) return this.#fees.quote;
-    const quote = this.#quoteFees();
-    this.#fees = { at: now, quote };
-    quote.catch(() => {
-      if (this.#fees?.quote === quote) this.#fees = undefined;
-    });
-    return quote;
+    let requested = this.#fees;
+    if (requested === undefined || now - requested.at >= FEE_DATA_MAX_AGE_MS) {
+      const quote = this.#quoteFees();
+      requested = { at: now, quote };
+      this.#fees = requested;
+      quote.then(
+        (fees) => {
+          if (this.#answeredFees === undefined || this.#answeredFees.at < now) this.#answeredFees = { at: now, fees };
+        },
+        () => {
+          if (this.#fees?.quote === quote) this.#fees = undefined;
+        },
+      );
+    }
+    // A node answers the quote after the transactions it is mining: meanwhile a recent answer serves, so that the
+    // next batch is signed and on its way rather than waiting behind them.
+    const answered = this.#answeredFees;
+    if (answered !== undefined && now - answered.at < FEE_DATA_STALE_MS) return answered.fees;
+    return requested.quote;
   }
 
   async #quoteFees(): Promise<Fees> {
