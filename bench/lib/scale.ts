@@ -83,7 +83,9 @@ export const SCALE_NOTES: readonly string[] = [
     "under the OS temp dir.",
   "The node mines each transaction on arrival (automine), with its request log off; the setup's transactions " +
     `(deploy, register, fund) are mined ${SETUP_TXS_PER_BLOCK} to a block and are not timed.`,
-  "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree.",
+  "Peak memory is VmHWM from /proc: this process (benchmark, fleet model and relayer) and the node's process tree. " +
+    "CPU is user + system time while relaying: the node's threads from /proc (the chain thread by its name), this " +
+    "process from process.cpuUsage().",
   "Scans lost: generated minus confirmed-and-not-skipped; the fees charged on chain must also equal the model's.",
 ];
 
@@ -427,7 +429,7 @@ function rows(m: Measured): Row[] {
       m.cpu.chain,
       undefined,
       m.cpu.chain === null
-        ? "no /proc: not measured"
+        ? `no thread named ${CHAIN_THREAD} in /proc: not measured`
         : `busy ${percent(m.cpu.chain / m.seconds)} of the wall time; it runs every request against the chain, one at a time`,
     ),
     row(
