@@ -368,9 +368,10 @@ export class TxQueue {
 
   /**
    * Signs the batch's transaction on the next nonce and queues its broadcast, then returns: the next batch is
-   * planned and signed while this one is on its way. Broadcasts leave one at a time, in nonce order, so the node
-   * never sees a gap. When one is refused or finds its nonce taken, the nonces handed out after it are void (the
-   * epoch moves on): those batches are not broadcast but signed again.
+   * planned and signed while this one is on its way. Broadcasts leave in nonce order, each once the node has answered
+   * the one before (or, with a deeper `broadcastDepth`, once that one has left), so the node never sees a gap it
+   * keeps. When one is refused or finds its nonce taken, the nonces handed out after it are void (the epoch moves
+   * on): those batches are signed again.
    */
   async #sendNew(batch: BatchRecord, plan: Extract<Plan, { kind: "send" }>): Promise<void> {
     const epoch = this.#epoch;
@@ -525,10 +526,14 @@ export class TxQueue {
           // The broadcast ahead had not reached the node (pipelined): once it has been answered, either this nonce
           // is next and the same transaction goes again, or the one ahead was refused and this nonce is void.
           waitedForAhead = true;
-          this.#o.logger.info("TxQueue#broadcast", "transaction reached the node before the one ahead; waiting for it", {
-            tx: tx.hash,
-            nonce: tx.nonce,
-          });
+          this.#o.logger.info(
+            "TxQueue#broadcast",
+            "transaction reached the node before the one ahead; waiting for it",
+            {
+              tx: tx.hash,
+              nonce: tx.nonce,
+            },
+          );
           await turn.ahead;
           if (turn.epoch !== this.#epoch) return "void";
           continue;
