@@ -858,7 +858,8 @@ export class TxQueue {
     return true;
   }
 
-  /** The market's fees, quoted at most {FEE_DATA_MAX_AGE_MS} ago, under the configured ceiling. */
+  /** The market's fees under the configured ceiling: a quote asked for at most {FEE_DATA_MAX_AGE_MS} ago, or while a
+   * fresh one is on its way, the latest answered within {FEE_DATA_STALE_MS}. */
   async #currentFees(): Promise<Fees> {
     const now = Date.now();
     let requested = this.#fees;
