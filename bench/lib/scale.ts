@@ -419,7 +419,8 @@ function rows(m: Measured): Row[] {
       "batches",
       m.summary.batchesConfirmed,
       undefined,
-      `${m.summary.scansDeferred} scans deferred by the escrow for want of gas, and sent again`,
+      `${m.summary.batchesSimulated} simulated first (eth_call); ` +
+        `${m.summary.scansDeferred} scans deferred by the escrow for want of gas, and sent again`,
     ),
     row("scale.gas", "Gas per scan, as relayed", "gas/scan", gasPerScan),
     row(

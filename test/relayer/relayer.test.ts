@@ -507,7 +507,13 @@ describe("runRelayer (in-process)", function () {
       gasLimit: "bound" as const,
     };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
-    expect(summary).to.include({ batchesSent: 3, batchesConfirmed: 3, batchesFailed: 0, txReverted: 0 });
+    expect(summary).to.include({
+      batchesSent: 3,
+      batchesConfirmed: 3,
+      batchesFailed: 0,
+      txReverted: 0,
+      batchesSimulated: 1,
+    });
     const sent = entries.filter((entry) => entry.message === "batch sent").map((entry) => entry.simulated);
     expect(sent).to.deep.equal([true, false, false]);
     await expectExactlySettled(world, readings);

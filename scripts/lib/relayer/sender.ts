@@ -258,7 +258,6 @@ export class TxQueue {
     if (plan.kind === "fail") return this.#fail(batch, plan.reason);
     if (plan.kind === "split") return this.#split(batch);
     if (this.#o.dryRun) {
-      this.#o.stats.batchesSimulated++;
       this.#o.logger.info("TxQueue#simulate", "dry run: batch would be sent", {
         batch: batch.id,
         gantry: batch.gantryId,
@@ -314,6 +313,7 @@ export class TxQueue {
    * per-transaction gas that nodes give a call) or fail, and why. */
   async #simulate(batch: BatchRecord): Promise<Exclude<Plan, { kind: "send" }> | undefined> {
     const args = [batch.gantryId, batch.scans, batch.signature] as const;
+    this.#o.stats.batchesSimulated++;
     // The call that will be sent, with the most gas it may have: a bound-mode batch larger than that settles in
     // part; any other runs out of gas, and is split.
     try {

@@ -14,7 +14,8 @@ export interface RelayerStats {
   rejectsByReason: Partial<Record<RejectReason, number>>;
   /** Batches signed and journaled in this run. */
   batchesSealed: number;
-  /** Batches simulated but not sent (dry run). */
+  /** Simulations run (eth_call of a batch before it is sent, or instead of sending it in a dry run): each costs the
+   * node about what the batch's transaction does. */
   batchesSimulated: number;
   /** Transactions broadcast for the first time for a batch. */
   batchesSent: number;
