@@ -3,7 +3,7 @@
  * and for the scale benchmark, which also reads the peak resident memory of the node's process tree and the CPU time
  * of its threads from /proc.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -20,6 +20,8 @@ const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL_CHARS = 4_000;
 /** The node's thread that executes every request against the chain (EDR's provider), one at a time. */
 export const CHAIN_THREAD = "edr-provider";
+/** /proc reports CPU time in USER_HZ ticks, which Linux fixes at 100 a second for user space. */
+const USER_HZ = 100;
 
 export interface HardhatNodeOptions {
   /** Turn the node's request log off once it answers: it logs and decodes every request, which costs time. */
@@ -181,13 +183,7 @@ export function treePeakRss(pid: number): number {
 
 function descendants(pid: number): number[] {
   const found: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return found;
-  }
-  for (const task of tasks) {
+  for (const task of tasksOf(pid)) {
     let children: string;
     try {
       children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8");
@@ -217,14 +213,7 @@ function statusKilobytes(pid: number, field: string): number {
 /** CPU seconds (user + system) of `pid`'s threads, summed by thread name (0 entries where /proc is unavailable). */
 export function threadCpuSeconds(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return byName;
-  }
-  const ticksPerSecond = clockTicksPerSecond();
-  for (const task of tasks) {
+  for (const task of tasksOf(pid)) {
     let stat: string;
     try {
       stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
@@ -237,24 +226,18 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
     const name = stat.slice(stat.indexOf("(") + 1, close);
     const fields = stat.slice(close + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]);
-    if (Number.isFinite(ticks)) byName.set(name, (byName.get(name) ?? 0) + ticks / ticksPerSecond);
+    if (Number.isFinite(ticks)) byName.set(name, (byName.get(name) ?? 0) + ticks / USER_HZ);
   }
   return byName;
 }
 
-let clockTicks: number | undefined;
-
-/** The kernel's clock ticks per second for /proc CPU times (`getconf CLK_TCK`; 100 on Linux if that fails). */
-function clockTicksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-    } catch {
-      clockTicks = 100;
-    }
-    if (!(clockTicks > 0)) clockTicks = 100;
+/** The thread ids of `pid` (none where /proc is unavailable or the process is gone). */
+function tasksOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
   }
-  return clockTicks;
 }
 
 /** Peak resident memory of this process so far (VmHWM), in bytes. */
