@@ -55,7 +55,8 @@ const HARDHAT_MNEMONIC = "test test test test test test test test test test test
  * between two transactions: 200 ms measured faster than 50 ms (fewer requests) and than 500 ms (batches wait). */
 const POLL_INTERVAL_MS = 200;
 /** Transactions awaiting confirmation: the node mines four or so batches a second, each confirmed within a poll
- * interval or two; more in flight only holds more readings in the relayer's memory (its backlog scales with this). */
+ * interval or two. More in flight holds more readings in the relayer's memory (its backlog scales with this) and
+ * gives the node more polls to serve: 16 measured 253 s against 233 to 242 s for 8. */
 const MAX_IN_FLIGHT = 8;
 /** Broadcasts on their way at once: the node answers one only after mining it, so with one at a time it would sit
  * idle while the answer travels back and the next request travels in; two keep the next one waiting at the node. */
