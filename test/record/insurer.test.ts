@@ -13,6 +13,7 @@ import {
 import { GENESIS_HEAD, TrustLevel, nextHead } from "../../scripts/lib/ledger.js";
 import { parseManifest } from "../../scripts/lib/manifest.js";
 import { DAY, appendBatch, asserted, deployLedger, makeRecord, plateSigned, plateWallet } from "./ledgerSetup.js";
+import { expectRejection } from "../utils/rejection.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -44,7 +45,13 @@ async function readerFixture() {
   });
   const day5 = makeRecord(t0 + 4 * DAY, { distanceMeters: 30_000, nightDistanceMeters: 30_000 });
   // Record 4 corrects record 2: the reprocessed trips found 10 km more and a harsh braking event.
-  const day2Corrected = { ...day2, distanceMeters: 60_000, harshBrakingCount: 1, dataHash: id("day 2 v2"), corrects: 2 };
+  const day2Corrected = {
+    ...day2,
+    distanceMeters: 60_000,
+    harshBrakingCount: 1,
+    dataHash: id("day 2 v2"),
+    corrects: 2,
+  };
 
   await appendBatch(ledger, reporter, [asserted(car, day1), asserted(other, makeRecord(t0))]);
   await appendBatch(ledger, reporter, [await plateSigned(setup, plates[0], car, day2)]);
@@ -231,7 +238,11 @@ describe("insurer reader", function () {
     it("ignores a correction that covers another period than the record it corrects", async function () {
       const { records } = await networkHelpers.loadFixture(readerFixture);
       const base = records[3];
-      const shifted = { ...base, index: 6, record: { ...base.record, periodEnd: base.record.periodEnd - 1, corrects: 4 } };
+      const shifted = {
+        ...base,
+        index: 6,
+        record: { ...base.record, periodEnd: base.record.periodEnd - 1, corrects: 4 },
+      };
       const { effective, warnings } = resolveCorrections([...records, shifted]);
       expect(effective[1].corrections).to.deep.equal([4]);
       expect(warnings).to.have.length(1);
@@ -290,7 +301,10 @@ describe("insurer reader", function () {
       expect(report.inRange).to.have.length(4);
       await registry.connect(registrar).rotatePlate(car, plateWallet("new plate").address);
       await expectRejection(client.report(plates[0].address, { insurer: insurer.address }), /was revoked/);
-      await expectRejection(client.report(plateWallet("nobody").address, { insurer: insurer.address }), /no vehicle carries/);
+      await expectRejection(
+        client.report(plateWallet("nobody").address, { insurer: insurer.address }),
+        /no vehicle carries/,
+      );
       await expectRejection(client.report("42", { insurer: insurer.address }), /vehicle 42 is not registered/);
     });
 
@@ -378,14 +392,3 @@ describe("insurer reader", function () {
     });
   });
 });
-
-async function expectRejection(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error, `expected a rejection matching ${message}`).to.be.instanceOf(Error);
-  expect((error as Error).message).to.match(message);
-}

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { verifyTypedData, Wallet } from "ethers";
 
+import { Limiter, readAhead, sleep } from "../../scripts/lib/relayer/async.js";
 import { Batcher } from "../../scripts/lib/relayer/batcher.js";
 import type { ReadingRecord } from "../../scripts/lib/relayer/journal.js";
 import { createLogger, type LogEntry } from "../../scripts/lib/relayer/logger.js";
@@ -270,6 +271,123 @@ describe("relayer building blocks", function () {
           () => expect.fail("expected a throw"),
           (error: unknown) => expect(error).to.be.instanceOf(RelayerStopped),
         );
+    });
+  });
+  describe("readAhead", function () {
+    /** A source whose items are handed out by the test: each read waits until `release` lets one more through. */
+    function gatedSource(items: readonly number[]) {
+      let released = 0;
+      let wake: () => void = () => {};
+      const state = { reads: 0, closed: false };
+      async function* source(): AsyncGenerator<number> {
+        try {
+          for (const item of items) {
+            state.reads++;
+            while (released < state.reads) await new Promise<void>((resolve) => (wake = resolve));
+            yield item;
+          }
+        } finally {
+          state.closed = true;
+        }
+      }
+      const release = (count: number) => {
+        released += count;
+        wake();
+      };
+      return { source: source(), release, state };
+    }
+
+    it("yields every item in order and calls onRead on each as it arrives, at most `depth` ahead", async function () {
+      const seen: number[] = [];
+      const yielded: number[] = [];
+      const aheadWhenYielded: number[] = [];
+      async function* numbers(): AsyncGenerator<number> {
+        for (let i = 1; i <= 10; i++) yield i;
+      }
+      for await (const item of readAhead(numbers(), 3, (arrived) => seen.push(arrived))) {
+        yielded.push(item);
+        aheadWhenYielded.push(seen.length - yielded.length);
+        await sleep(1);
+      }
+      expect(yielded).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(seen).to.deep.equal(yielded);
+      expect(Math.max(...aheadWhenYielded)).to.equal(2);
+    });
+
+    it("yields an item that has arrived without waiting for the read in flight", async function () {
+      const { source, release, state } = gatedSource([1, 2, 3]);
+      const ahead = readAhead(source, 4, () => {});
+      release(2);
+      expect(await ahead.next()).to.deep.equal({ value: 1, done: false });
+      await sleep(10);
+      // Items 1 and 2 have arrived and the third read is in flight, blocked until released.
+      expect(state.reads).to.equal(3);
+      expect(await ahead.next()).to.deep.equal({ value: 2, done: false });
+      const third = ahead.next();
+      let settled = false;
+      void third.then(() => (settled = true));
+      await sleep(20);
+      expect(settled).to.equal(false);
+      release(1);
+      expect(await third).to.deep.equal({ value: 3, done: false });
+      expect(await ahead.next()).to.deep.equal({ value: undefined, done: true });
+      expect(state.closed).to.equal(true);
+    });
+
+    it("yields what arrived before the source failed, then throws its error", async function () {
+      async function* failing(): AsyncGenerator<number> {
+        yield 1;
+        yield 2;
+        throw new Error("disk gone");
+      }
+      const yielded: number[] = [];
+      let error: unknown;
+      try {
+        for await (const item of readAhead(failing(), 8, () => {})) yielded.push(item);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(yielded).to.deep.equal([1, 2]);
+      expect(String(error)).to.include("disk gone");
+    });
+
+    it("closes the source when the consumer stops early", async function () {
+      const { source, release, state } = gatedSource([1, 2, 3, 4]);
+      release(4);
+      for await (const item of readAhead(source, 2, () => {})) if (item === 2) break;
+      expect(state.closed).to.equal(true);
+    });
+  });
+
+  describe("Limiter", function () {
+    it("runs at most `limit` tasks at once, in the order they came, and returns each task's result", async function () {
+      const limiter = new Limiter(3);
+      let running = 0;
+      let mostAtOnce = 0;
+      const started: number[] = [];
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          limiter.run(async () => {
+            started.push(i);
+            mostAtOnce = Math.max(mostAtOnce, ++running);
+            await sleep(5);
+            running--;
+            return i * 2;
+          }),
+        ),
+      );
+      expect(results).to.deep.equal([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+      expect(started).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(mostAtOnce).to.equal(3);
+    });
+
+    it("frees the slot of a task that failed", async function () {
+      const limiter = new Limiter(1);
+      const failed = limiter.run(async () => {
+        throw new Error("refused");
+      });
+      await failed.catch(() => undefined);
+      expect(await limiter.run(async () => "next")).to.equal("next");
     });
   });
 });

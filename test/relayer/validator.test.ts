@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 
 import { expect } from "chai";
-import { BrowserProvider, type Log } from "ethers";
+import { BrowserProvider, makeError, type Log } from "ethers";
 import { network } from "hardhat";
 
 import { IVehicleRegistry__factory } from "../../typechain-types/index.js";
@@ -13,6 +13,7 @@ import {
   parseReading,
   PLATE_CACHE_TTL_MS,
   PLATE_EVENTS_MAX_BLOCKS,
+  PLATE_EVENTS_MAX_LAG_MS,
   PLATE_EVENTS_POLL_MS,
   PLATE_LOOKUP_PARALLELISM,
   PlateResolver,
@@ -20,6 +21,7 @@ import {
   type Verdict,
 } from "../../scripts/lib/relayer/validator.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
+import { expectRejection } from "../utils/rejection.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -337,6 +339,18 @@ describe("relayer validator", function () {
         expect(context.rpc.maxInFlight).to.equal(PLATE_LOOKUP_PARALLELISM);
       });
 
+      it("prefetches the plates of lines ahead, and their validation joins those lookups instead of asking again", async function () {
+        const plates = Array.from({ length: 5 }, () => ethers.Wallet.createRandom().address);
+        const lines = plates.map((plate, index) => line(index + 1, { gantry: 7, plate, time: NOW, seq: index + 1 }));
+        const foreign = line(6, { gantry: 99, plate: ethers.Wallet.createRandom().address, time: NOW, seq: 6 });
+        context.validator.prefetch([...lines, foreign, { lineNo: 7, text: "{oops", tooLong: false }]);
+        // Validation starts while the prefetched lookups are still in flight.
+        const verdicts = await context.validator.validateGroup(lines);
+        expect(verdicts.map(reasonOf)).to.deep.equal(Array(5).fill("unknown-plate"));
+        // One lookup a plate; none for the plate of a gantry this relayer holds no key for.
+        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(5);
+      });
+
       it("fails the whole group when a plate lookup fails", async function () {
         context.stop.abort();
         const lines = [
@@ -372,7 +386,7 @@ describe("relayer validator", function () {
       expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
     });
 
-    it("sees a rotation at its next poll of the registry's logs: the old plate is revoked, the new one resolves", async function () {
+    it("sees a rotation once its background poll of the registry's logs has read it: the old plate is revoked, the new one resolves", async function () {
       const { resolver, clock, registry, activePlate } = await resolverFixture();
       const replacement = ethers.Wallet.createRandom().address;
       expect(await resolver.resolve(replacement)).to.deep.equal({ revoked: false });
@@ -381,8 +395,47 @@ describe("relayer validator", function () {
       // Within a poll interval the cache still answers: the bound on how long a change takes to show.
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       clock.ms += PLATE_EVENTS_POLL_MS;
+      // The poll now due runs in the background: this answer does not wait for the node's round trips.
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      await resolver.refresh();
       expect(await resolver.resolve(activePlate)).to.deep.equal({ revoked: true });
       expect(await resolver.resolve(replacement)).to.deep.equal({ vehicleId: 1 });
+    });
+
+    it("waits for the poll when the last one read started more than the lag bound ago", async function () {
+      const { resolver, rpc, clock, registry, activePlate } = await resolverFixture();
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      await registry.rotatePlate(1n, ethers.Wallet.createRandom().address);
+      clock.ms += PLATE_EVENTS_MAX_LAG_MS;
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ revoked: true });
+      expect(rpc.calls.get("getLogs")).to.equal(1);
+    });
+
+    it("throws a background poll's failure at the next resolve instead of losing it", async function () {
+      const { registry, activePlate, clock } = await resolverFixture();
+      let refuse = false;
+      // An endpoint that starts refusing eth_blockNumber with a final answer once the cache is warm.
+      class Refusing extends BrowserProvider {
+        override async getBlockNumber(): Promise<number> {
+          if (refuse) throw makeError("eth_blockNumber is not supported here", "UNSUPPORTED_OPERATION");
+          return super.getBlockNumber();
+        }
+      }
+      const provider = new Refusing(connection.provider, undefined, { cacheTimeout: -1 });
+      const rpc = new Rpc({ logger: silentLogger, signal: new AbortController().signal });
+      const resolver = new PlateResolver(
+        IVehicleRegistry__factory.connect(await registry.getAddress(), provider),
+        rpc,
+        {
+          now: () => clock.ms,
+        },
+      );
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      refuse = true;
+      clock.ms += PLATE_EVENTS_POLL_MS;
+      // Served from the cache while the poll runs (and fails) in the background.
+      expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
+      await expectRejection(resolver.resolve(activePlate), /eth_blockNumber is not supported here/);
     });
 
     it("sees a registration of a plate it had found unknown", async function () {
@@ -391,7 +444,7 @@ describe("relayer validator", function () {
       const [admin] = await ethers.getSigners();
       expect(await resolver.resolve(plate)).to.deep.equal({ revoked: false });
       await registry.registerVehicle(admin.address, plate, ethers.id("VIN-new"), VehicleClass.Truck);
-      clock.ms += PLATE_EVENTS_POLL_MS;
+      clock.ms += PLATE_EVENTS_MAX_LAG_MS;
       expect(await resolver.resolve(plate)).to.deep.equal({ vehicleId: 3 });
       // One poll of the logs covered every block since the last: no call per block.
       expect(rpc.calls.get("getLogs")).to.equal(1);
@@ -411,7 +464,7 @@ describe("relayer validator", function () {
       });
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       await networkHelpers.mine(1);
-      clock.ms += PLATE_EVENTS_POLL_MS;
+      clock.ms += PLATE_EVENTS_MAX_LAG_MS;
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       expect(rpc.calls.get("getLogs")).to.equal(1);
       expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
@@ -421,7 +474,7 @@ describe("relayer validator", function () {
       const { resolver, rpc, clock, activePlate } = await resolverFixture();
       await resolver.resolve(activePlate);
       await networkHelpers.mine(PLATE_EVENTS_MAX_BLOCKS + 1);
-      clock.ms += PLATE_EVENTS_POLL_MS;
+      clock.ms += PLATE_EVENTS_MAX_LAG_MS;
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
       expect(rpc.calls.get("getLogs")).to.equal(undefined);

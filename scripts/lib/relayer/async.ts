@@ -41,6 +41,95 @@ export class Signal {
   }
 }
 
+/** Runs tasks at most `limit` at a time; the rest wait their turn, first come first served. */
+export class Limiter {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the first waiter, so the count only moves when nobody waits.
+    if (this.#running < this.#limit) this.#running++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next !== undefined) next();
+      else this.#running--;
+    }
+  }
+}
+
+/**
+ * Yields `source`'s items in order while reading up to `depth` items ahead of the consumer, calling `onRead` on each
+ * as it arrives: work for items not yet reached can start early. An item that has arrived is yielded without waiting
+ * for the read in flight, so a source that blocks (a live stream) delays nothing already read.
+ */
+export async function* readAhead<T>(
+  source: AsyncIterable<T>,
+  depth: number,
+  onRead: (item: T) => void,
+): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const arrived: T[] = [];
+  const progress = new Signal();
+  let reading = false;
+  let ended = false;
+  let failed: { readonly error: unknown } | undefined;
+  const pump = (): void => {
+    if (reading || ended || arrived.length >= depth) return;
+    reading = true;
+    iterator.next().then(
+      (result) => {
+        reading = false;
+        if (result.done === true) ended = true;
+        else {
+          arrived.push(result.value);
+          try {
+            onRead(result.value);
+          } catch (error) {
+            fail(error);
+          }
+        }
+        progress.notify();
+        pump();
+      },
+      (error: unknown) => {
+        reading = false;
+        fail(error);
+        progress.notify();
+      },
+    );
+  };
+  const fail = (error: unknown): void => {
+    ended = true;
+    failed ??= { error };
+  };
+  try {
+    for (;;) {
+      pump();
+      if (arrived.length > 0) {
+        yield arrived.shift() as T;
+        continue;
+      }
+      if (failed !== undefined) throw failed.error;
+      if (ended) return;
+      await progress.wait();
+    }
+  } finally {
+    // A read still in flight ends when its source is stopped (a destroyed stream, an aborted signal); closing the
+    // source waits for it, so it is not awaited here.
+    const closing = iterator.return?.();
+    if (!reading) await closing;
+    else closing?.catch(() => undefined);
+  }
+}
+
 /** A one-line description of anything thrown, without its stack: ethers' short message plus the node's own words. */
 export function errorMessage(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

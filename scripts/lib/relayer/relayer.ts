@@ -15,7 +15,7 @@ import type { ITollEscrow } from "../../../typechain-types/index.js";
 import { IVehicleRegistry__factory } from "../../../typechain-types/factories/interfaces/IVehicleRegistry__factory.js";
 import { encodeScans, signScanBatch } from "../scans.js";
 
-import { errorMessage, sleep } from "./async.js";
+import { errorMessage, readAhead, sleep } from "./async.js";
 import { Batcher } from "./batcher.js";
 import type { RelayerConfig } from "./config.js";
 import { Journal, type ReadingRecord } from "./journal.js";
@@ -32,6 +32,9 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 /** Batches queued or in flight, per allowed in-flight transaction, before reading pauses: keeps memory bounded
  * when the input outruns the chain, while leaving the queue enough work to keep every slot busy. */
 export const BACKLOG_PER_IN_FLIGHT = 4;
+/** Groups of input lines read ahead of validation, their plates looked up meanwhile: a lookup waits at the node
+ * behind the batches it is mining, and a group waiting for one would otherwise hold up reading. */
+export const READ_AHEAD_GROUPS = 8;
 /** Oracle keys checked against the escrow at start: every gantry of a normal operator, while a typo'd range of
  * thousands costs a bounded number of calls. */
 const MAX_ORACLE_KEY_CHECKS = 1_000;
@@ -224,7 +227,7 @@ class RelayerRun {
         onRestart: (file) =>
           this.#logger.warn("Reader#follow", "input shrank; reading it again from the start", { file }),
       });
-      for await (const group of groups) {
+      for await (const group of readAhead(groups, READ_AHEAD_GROUPS, (ahead) => validator.prefetch(ahead))) {
         if (signal.aborted) break;
         this.#stats.linesRead += group.length;
         const lines = group.filter((line) => line.tooLong || line.text.trim() !== "");

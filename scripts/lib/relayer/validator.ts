@@ -12,6 +12,7 @@ import { dataSlice, getAddress, type Log } from "ethers";
 
 import type { IVehicleRegistry } from "../../../typechain-types/index.js";
 
+import { Limiter } from "./async.js";
 import type { Journal, ReadingRecord } from "./journal.js";
 import type { InputLine } from "./reader.js";
 import { RelayerStopped, type Rpc } from "./rpc.js";
@@ -140,8 +141,12 @@ export type PlateLookup = { readonly vehicleId: number } | { readonly revoked: b
 /** The longest a plate's answer is reused. A change to a plate shows much sooner, from the registry's logs (see
  * {PlateResolver}); this bounds how long an answer can outlive a log that a lagging endpoint failed to return. */
 export const PLATE_CACHE_TTL_MS = 600_000;
-/** How often the registry's logs are read for changes to plates: a rotation or a registration shows within this. */
+/** How often the registry's logs are read for changes to plates, in the background: a rotation or a registration
+ * shows within this and the poll's round trip to the node. */
 export const PLATE_EVENTS_POLL_MS = 1_000;
+/** How far behind the chain the cache may fall before a lookup waits for the poll in flight: under load the poll's
+ * calls queue at the node behind the batches it is mining, and waiting for every poll would pace reading to them. */
+export const PLATE_EVENTS_MAX_LAG_MS = 5_000;
 /** Blocks read again at every poll: a shallow reorganisation, or an endpoint a few blocks behind the head it
  * reported, can hide a change that a later poll then finds. Evicting an answer twice costs one lookup. */
 export const PLATE_EVENTS_OVERLAP_BLOCKS = 16;
@@ -164,8 +169,9 @@ export interface PlateResolverOptions {
 /**
  * Resolves plates to vehicle ids through the registry and caches the answers. A plate's answer changes only when
  * the registry logs it: `VehicleRegistered` binds a new plate, `PlateRotated` revokes the old plate for good and
- * binds the new one. So an answer is kept until such a log names its plate (the logs are read at most every
- * {PLATE_EVENTS_POLL_MS}, before a group's plates are looked up) or {PLATE_CACHE_TTL_MS} has passed. A fleet's
+ * binds the new one. So an answer is kept until such a log names its plate or {PLATE_CACHE_TTL_MS} has passed. The
+ * logs are read every {PLATE_EVENTS_POLL_MS} while plates are being resolved, in the background: a lookup waits for
+ * that read only before the first, or when the last one read started over {PLATE_EVENTS_MAX_LAG_MS} ago. A fleet's
  * plates then cost the node one call each, not one a vehicle a minute.
  */
 export class PlateResolver {
@@ -175,11 +181,18 @@ export class PlateResolver {
   readonly #cache = new Map<string, { readonly lookup: PlateLookup; readonly until: number }>();
   /** The last block whose registry logs were read, or undefined before the first poll. */
   #through: number | undefined;
+  /** When the last poll that finished started: the cache knows every change logged before then. */
   #polledAt = Number.NEGATIVE_INFINITY;
+  /** The poll in flight, and how the last one failed (thrown at the next resolve, as if it had been waited for). */
+  #poll: Promise<void> | undefined;
+  #pollError: { readonly error: unknown } | undefined;
   /** Plates a log named in a block after the one the running lookups started from, with that block: an answer
    * read around that block may be from before the change and must not be cached. */
   readonly #changedAt = new Map<string, number>();
   #lookupsInFlight = 0;
+  /** Lookups in flight by plate, shared by every caller that needs the plate meanwhile. */
+  readonly #lookups = new Map<string, Promise<PlateLookup>>();
+  readonly #slots = new Limiter(PLATE_LOOKUP_PARALLELISM);
   /** Moves on each time the cache is emptied for want of logs: a lookup started before must not cache its answer. */
   #generation = 0;
 
@@ -199,40 +212,67 @@ export class PlateResolver {
    * time and cached. Throws the first failed lookup's error (lookups retry through the `Rpc`; a stop aborts them).
    */
   async resolveAll(plates: Iterable<string>): Promise<Map<string, PlateLookup>> {
-    await this.#pollChanges();
     const now = this.#now();
+    if (now - this.#polledAt >= PLATE_EVENTS_POLL_MS) {
+      const poll = this.#startPoll();
+      if (this.#through === undefined || now - this.#polledAt >= PLATE_EVENTS_MAX_LAG_MS) await poll;
+    }
+    this.#throwPollError();
     const answers = new Map<string, PlateLookup>();
-    const missing = new Set<string>();
+    const lookups: Array<Promise<void>> = [];
     for (const plate of plates) {
       const cached = this.#cache.get(plate);
       if (cached !== undefined && cached.until > now) answers.set(plate, cached.lookup);
-      else missing.add(plate);
+      else lookups.push(this.#lookupOnce(plate, now).then((lookup) => void answers.set(plate, lookup)));
     }
-    // Every lookup reads a block at or after this one: a change logged up to it is already in the answer.
-    const readFrom = this.#through ?? 0;
-    const generation = this.#generation;
-    this.#lookupsInFlight++;
-    try {
-      await forEachLimited([...missing], PLATE_LOOKUP_PARALLELISM, async (plate) => {
-        const lookup = await this.#lookup(plate);
-        const unchanged = generation === this.#generation && (this.#changedAt.get(plate) ?? -1) <= readFrom;
-        if (unchanged) this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
-        answers.set(plate, lookup);
-      });
-    } finally {
-      this.#lookupsInFlight--;
-    }
+    await Promise.all(lookups);
     return answers;
+  }
+
+  /**
+   * Starts looking up the plates the cache does not know, without waiting: a later {resolveAll} of them takes the
+   * answers as they come instead of asking again. Failures are left for that call to meet.
+   */
+  prefetch(plates: Iterable<string>): void {
+    this.resolveAll(plates).catch(() => undefined);
+  }
+
+  /** Reads the registry's logs now (or joins the read in flight) and forgets the answers of the plates they name.
+   * Resolves once that read is done; throws how it failed. */
+  async refresh(): Promise<void> {
+    await this.#startPoll();
+    this.#throwPollError();
+  }
+
+  /** The poll in flight, or a new one. It never rejects: a failure is kept for the next resolve to throw. */
+  #startPoll(): Promise<void> {
+    if (this.#poll !== undefined) return this.#poll;
+    const startedAt = this.#now();
+    const poll = this.#pollChanges().then(
+      () => {
+        this.#polledAt = startedAt;
+        this.#pollError = undefined;
+      },
+      (error: unknown) => {
+        this.#pollError = { error };
+      },
+    );
+    this.#poll = poll.finally(() => (this.#poll = undefined));
+    return this.#poll;
+  }
+
+  #throwPollError(): void {
+    const failed = this.#pollError;
+    if (failed === undefined) return;
+    this.#pollError = undefined;
+    throw failed.error;
   }
 
   /** Reads the registry's logs since the last poll and forgets the answers of the plates they name. */
   async #pollChanges(): Promise<void> {
-    const now = this.#now();
-    if (now - this.#polledAt < PLATE_EVENTS_POLL_MS) return;
     const provider = this.#registry.runner?.provider;
     if (provider === null || provider === undefined) throw new Error("the registry contract has no provider");
     const head = await this.#rpc.call("getBlockNumber", () => provider.getBlockNumber());
-    this.#polledAt = now;
     const through = this.#through;
     this.#through = head;
     if (this.#lookupsInFlight === 0) this.#changedAt.clear();
@@ -286,6 +326,29 @@ export class PlateResolver {
     this.#cache.set(plate, { lookup, until });
   }
 
+  /** The plate's lookup in flight, or a new one, cached when it ends unless a change may have overtaken it. */
+  #lookupOnce(plate: string, now: number): Promise<PlateLookup> {
+    const running = this.#lookups.get(plate);
+    if (running !== undefined) return running;
+    // Every lookup reads a block at or after this one: a change logged up to it is already in the answer.
+    const readFrom = this.#through ?? 0;
+    const generation = this.#generation;
+    this.#lookupsInFlight++;
+    const lookup = this.#slots
+      .run(() => this.#lookup(plate))
+      .then((answer) => {
+        const unchanged = generation === this.#generation && (this.#changedAt.get(plate) ?? -1) <= readFrom;
+        if (unchanged) this.#remember(plate, answer, now + PLATE_CACHE_TTL_MS);
+        return answer;
+      })
+      .finally(() => {
+        this.#lookupsInFlight--;
+        this.#lookups.delete(plate);
+      });
+    this.#lookups.set(plate, lookup);
+    return lookup;
+  }
+
   async #lookup(plate: string): Promise<PlateLookup> {
     const vehicleId = await this.#rpc.call("vehicleIdOfPlate", () => this.#registry.vehicleIdOfPlate(plate));
     if (vehicleId > BigInt(UINT48_MAX)) return { vehicleId: -1 };
@@ -297,24 +360,6 @@ export class PlateResolver {
 
 function unresolved(plate: string): never {
   throw new Error(`plate ${plate} was not resolved`);
-}
-
-/** Runs `work` on every item, at most `limit` at once. Rejects with the first error and starts nothing after it. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export interface ValidatorOptions {
@@ -370,6 +415,18 @@ export class Validator {
     for (const item of screened) if (item.kind === "unresolved") plates.add(item.reading.plate);
     const lookups = plates.size === 0 ? new Map<string, PlateLookup>() : await this.#options.plates.resolveAll(plates);
     return this.#decide(lines, screened, lookups);
+  }
+
+  /** Starts looking up the plates of lines about to be validated (see {PlateResolver.prefetch}). */
+  prefetch(lines: readonly InputLine[]): void {
+    const now = this.#now();
+    const plates = new Set<string>();
+    for (const line of lines) {
+      if (line.tooLong) continue;
+      const parsed = parseReading(line.text, now, this.#options.clockSkewSeconds);
+      if (parsed.ok && this.#options.gantries.has(parsed.reading.gantryId)) plates.add(parsed.reading.plate);
+    }
+    if (plates.size > 0) this.#options.plates.prefetch(plates);
   }
 
   /** The checks that need neither the registry nor the rest of the group. */
