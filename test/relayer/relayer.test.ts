@@ -9,7 +9,17 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
-import { BrowserProvider, parseEther, Transaction, Wallet } from "ethers";
+import {
+  BrowserProvider,
+  JsonRpcApiProvider,
+  Network,
+  parseEther,
+  Transaction,
+  Wallet,
+  type JsonRpcError,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+} from "ethers";
 import { network } from "hardhat";
 
 import { makeRelayerConfig, type RelayerConfigInput } from "../../scripts/lib/relayer/config.js";
@@ -86,7 +96,7 @@ describe("runRelayer (in-process)", function () {
       /** The input as a stream of these chunks (by default, the readings in one chunk). */
       chunks?: readonly string[];
       /** The relayer's way to the chain (by default, straight to the in-process network). */
-      provider?: BrowserProvider;
+      provider?: JsonRpcApiProvider;
     } = {},
   ): { done: Promise<Run>; entries: LogEntry[]; waitFor: (message: string) => Promise<LogEntry> } {
     const entries: LogEntry[] = [];
@@ -354,6 +364,45 @@ describe("runRelayer (in-process)", function () {
     const sent = entries.filter((entry) => entry.message === "batch sent");
     expect(sent.map((entry) => entry.nonce)).to.have.members([Number(overtaken[0].nonce) - 1, overtaken[0].nonce]);
     expect(sent.map((entry) => entry.tx)).to.include(overtaken[0].tx);
+    await expectExactlySettled(world, readings);
+  });
+
+  it("broadcasts each transaction in a JSON-RPC request of its own, while its other calls share batches", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = validReadings(world, 6 * world.gantries.length);
+    const requests: string[][] = [];
+    // A JSON-RPC provider, which batches the calls made together as the relayer's own does, that reaches the
+    // in-process network call by call and records each request's calls.
+    class RecordingProvider extends JsonRpcApiProvider {
+      override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<Array<JsonRpcResult | JsonRpcError>> {
+        const payloads = Array.isArray(payload) ? payload : [payload];
+        requests.push(payloads.map((call) => call.method));
+        return Promise.all(payloads.map(answer));
+      }
+    }
+    const answer = async (call: JsonRpcPayload): Promise<JsonRpcResult | JsonRpcError> => {
+      try {
+        const params = Array.isArray(call.params) ? call.params : [];
+        return { id: call.id, result: await connection.provider.request({ method: call.method, params }) };
+      } catch (error) {
+        const { code, message, data } = error as { code?: number; message?: string; data?: unknown };
+        return { id: call.id, error: { code: code ?? -32603, message, data } };
+      }
+    };
+    const recording = new RecordingProvider(Network.from(world.chainId), {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      batchStallTime: 0,
+    });
+    const { summary } = await start(world, gasWallet, readings, { batchSize: 4, provider: recording }).done;
+    expect(summary).to.include({ batchesFailed: 0, scansConfirmed: readings.length });
+    const broadcasts = requests.filter((methods) => methods.includes("eth_sendRawTransaction"));
+    expect(broadcasts).to.have.length(summary.batchesConfirmed);
+    for (const methods of broadcasts) expect(methods).to.deep.equal(["eth_sendRawTransaction"]);
+    expect(
+      requests.some((methods) => methods.length > 1),
+      "no calls were batched",
+    ).to.equal(true);
     await expectExactlySettled(world, readings);
   });
 

@@ -14,7 +14,9 @@
  */
 import {
   JsonRpcApiProvider,
+  makeError,
   Transaction,
+  type JsonRpcPayload,
   type Provider,
   type Signer,
   type TransactionReceipt,
@@ -809,12 +811,23 @@ export class TxQueue {
     return receipts.find((receipt) => receipt !== null) ?? null;
   }
 
-  /** Broadcasts signed bytes. On a JSON-RPC provider, by the bare call: ethers' `broadcastTransaction` also asks
-   * for the block number and recovers the sender from the signature, which costs more than the broadcast. */
+  /**
+   * Broadcasts signed bytes. On a JSON-RPC provider, by the bare call (ethers' `broadcastTransaction` also asks for
+   * the block number and recovers the sender from the signature, which costs more than the broadcast), in an HTTP
+   * request of its own: ethers batches the calls made together, a batch is answered only when all its calls are,
+   * and an automine node answers a broadcast once it has mined it. Batched, a broadcast would hold back the answer
+   * to the one ahead, and with it the next broadcast, until the node sat idle.
+   */
   async #sendRaw(raw: string): Promise<void> {
     const provider = this.#o.provider;
-    if (provider instanceof JsonRpcApiProvider) await provider.send("eth_sendRawTransaction", [raw]);
-    else await provider.broadcastTransaction(raw);
+    if (!(provider instanceof JsonRpcApiProvider)) {
+      await provider.broadcastTransaction(raw);
+      return;
+    }
+    const payload: JsonRpcPayload = { method: "eth_sendRawTransaction", params: [raw], id: 1, jsonrpc: "2.0" };
+    const [answer] = await provider._send(payload);
+    if (answer === undefined) throw makeError("no answer to eth_sendRawTransaction", "BAD_DATA", { value: answer });
+    if ("error" in answer) throw provider.getRpcError(payload, answer);
   }
 
   async #receipt(hash: string): Promise<TransactionReceipt | null> {
