@@ -5,6 +5,7 @@
  * call it in-process with their own provider, signers, input stream and signal.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { setImmediate } from "node:timers/promises";
 import path from "node:path";
 
 import { JsonRpcApiProvider, type Provider, type Signer } from "ethers";
@@ -233,6 +234,9 @@ class RelayerRun {
         const lines = group.filter((line) => line.tooLong || line.text.trim() !== "");
         if (lines.length > 0) await this.#take(lines, validator, batcher);
         await queue.waitForRoom(backlogLimit);
+        // Groups read ahead chain on promises alone: without a turn of the event loop here, the node's answers (and
+        // the broadcasts they release) would wait for the whole read-ahead to be validated.
+        await setImmediate();
       }
     } catch (error) {
       // Reading ends quietly when it was stopped on purpose (a destroyed stream, an interrupted registry lookup).
@@ -466,7 +470,7 @@ function appendDurably(file: string, text: string): void {
   const bytes = Buffer.from(text, "utf-8");
   const fd = openSync(file, "a");
   try {
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
