@@ -150,6 +150,16 @@ interface IVehicleRegistry {
     /// @notice Whether `plate` was revoked by a rotation.
     function isPlateRevoked(address plate) external view returns (bool);
 
+    /// @notice {vehicleIdOfPlate} and {isPlateRevoked} for many plates in one call, for off-chain readers resolving
+    /// plates in bulk (a relayer starting with an empty cache asks once per few hundred plates, not twice per plate).
+    /// @dev Never reverts: an unknown plate reads as vehicle 0, not revoked.
+    /// @return vehicleIds For each plate, the vehicle carrying it, or 0 when none does (unknown or revoked).
+    /// @return revoked For each plate, whether a rotation revoked it.
+    function resolvePlates(address[] calldata plates)
+        external
+        view
+        returns (uint256[] memory vehicleIds, bool[] memory revoked);
+
     /// @notice Whether `signature` over `digest` was made by the current plate key of `vehicleId`.
     /// @dev `digest` is the caller's own EIP-712 digest, so the signature stays bound to the caller's domain
     /// (chain id and verifying contract). Only 65-byte (r, s, v) signatures are accepted; malleable (high-s),

@@ -151,6 +151,22 @@ contract VehicleRegistry is IVehicleRegistry, IERC4906, ERC721, AccessControlDef
     }
 
     /// @inheritdoc IVehicleRegistry
+    function resolvePlates(address[] calldata plates)
+        external
+        view
+        returns (uint256[] memory vehicleIds, bool[] memory revoked)
+    {
+        uint256 count = plates.length;
+        vehicleIds = new uint256[](count);
+        revoked = new bool[](count);
+        for (uint256 i; i < count; ++i) {
+            PlateRecord memory plateRecord = _plates[plates[i]];
+            if (plateRecord.revoked) revoked[i] = true;
+            else vehicleIds[i] = plateRecord.vehicleId;
+        }
+    }
+
+    /// @inheritdoc IVehicleRegistry
     function isPlateSignature(uint256 vehicleId, bytes32 digest, bytes calldata signature)
         external
         view

@@ -15,6 +15,7 @@ import {
   PLATE_EVENTS_MAX_BLOCKS,
   PLATE_EVENTS_MAX_LAG_MS,
   PLATE_EVENTS_POLL_MS,
+  PLATE_LOOKUP_BATCH,
   PLATE_LOOKUP_PARALLELISM,
   PlateResolver,
   Validator,
@@ -315,40 +316,43 @@ describe("relayer validator", function () {
         expect(again.map(reasonOf)).to.deep.equal(["replayed", "replayed", "replayed"]);
       });
 
-      it("asks the registry once per distinct plate, and not again while the answer is fresh", async function () {
+      it("asks the registry once for a group's distinct plates, and not again while the answers are fresh", async function () {
         const plates = [context.activePlate, context.newPlate];
         const lines = Array.from({ length: 100 }, (_, index) =>
           line(index + 1, { gantry: 7, plate: plates[index % 2], time: NOW, seq: index + 1 }),
         );
         const verdicts = await context.validator.validateGroup(lines);
         expect(verdicts.every((verdict) => verdict.kind === "accepted")).to.equal(true);
-        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+        expect(context.rpc.calls.get("resolvePlates")).to.equal(1);
         const more = lines.map((next) => ({ ...next, lineNo: next.lineNo + 100 }));
         await context.validator.validateGroup(more);
-        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+        expect(context.rpc.calls.get("resolvePlates")).to.equal(1);
       });
 
-      it(`looks plates up concurrently, at most ${PLATE_LOOKUP_PARALLELISM} at a time`, async function () {
-        const count = PLATE_LOOKUP_PARALLELISM + 8;
+      it(`looks plates up ${PLATE_LOOKUP_BATCH} to a registry call, at most ${PLATE_LOOKUP_PARALLELISM} calls at once`, async function () {
+        const count = PLATE_LOOKUP_BATCH * (PLATE_LOOKUP_PARALLELISM + 1) + 1;
         const lines = Array.from({ length: count }, (_, index) =>
-          line(index + 1, { gantry: 7, plate: ethers.Wallet.createRandom().address, time: NOW, seq: index + 1 }),
+          line(index + 1, { gantry: 7, plate: ethers.hexlify(ethers.randomBytes(20)), time: NOW, seq: index + 1 }),
         );
         const verdicts = await context.validator.validateGroup(lines);
         expect(verdicts.every((verdict) => reasonOf(verdict) === "unknown-plate")).to.equal(true);
-        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(count);
+        expect(context.rpc.calls.get("resolvePlates")).to.equal(PLATE_LOOKUP_PARALLELISM + 2);
         expect(context.rpc.maxInFlight).to.equal(PLATE_LOOKUP_PARALLELISM);
       });
 
       it("prefetches the plates of lines ahead, and their validation joins those lookups instead of asking again", async function () {
         const plates = Array.from({ length: 5 }, () => ethers.Wallet.createRandom().address);
         const lines = plates.map((plate, index) => line(index + 1, { gantry: 7, plate, time: NOW, seq: index + 1 }));
-        const foreign = line(6, { gantry: 99, plate: ethers.Wallet.createRandom().address, time: NOW, seq: 6 });
+        const foreignPlate = ethers.Wallet.createRandom().address;
+        const foreign = line(6, { gantry: 99, plate: foreignPlate, time: NOW, seq: 6 });
         context.validator.prefetch([...lines, foreign, { lineNo: 7, text: "{oops", tooLong: false }]);
         // Validation starts while the prefetched lookups are still in flight.
         const verdicts = await context.validator.validateGroup(lines);
         expect(verdicts.map(reasonOf)).to.deep.equal(Array(5).fill("unknown-plate"));
-        // One lookup a plate; none for the plate of a gantry this relayer holds no key for.
-        expect(context.rpc.calls.get("vehicleIdOfPlate")).to.equal(5);
+        expect(context.rpc.calls.get("resolvePlates")).to.equal(1);
+        // The plate read at a gantry this relayer holds no key for was left out: a line of a known gantry asks now.
+        await context.validator.validateGroup([line(8, { gantry: 7, plate: foreignPlate, time: NOW, seq: 8 })]);
+        expect(context.rpc.calls.get("resolvePlates")).to.equal(2);
       });
 
       it("fails the whole group when a plate lookup fails", async function () {
@@ -380,10 +384,10 @@ describe("relayer validator", function () {
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       clock.ms += 5 * 60_000;
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
-      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(1);
+      expect(rpc.calls.get("resolvePlates")).to.equal(1);
       clock.ms += PLATE_CACHE_TTL_MS;
       await resolver.resolve(activePlate);
-      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+      expect(rpc.calls.get("resolvePlates")).to.equal(2);
     });
 
     it("sees a rotation once its background poll of the registry's logs has read it: the old plate is revoked, the new one resolves", async function () {
@@ -467,7 +471,7 @@ describe("relayer validator", function () {
       clock.ms += PLATE_EVENTS_MAX_LAG_MS;
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
       expect(rpc.calls.get("getLogs")).to.equal(1);
-      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+      expect(rpc.calls.get("resolvePlates")).to.equal(2);
     });
 
     it("empties its cache after more blocks than it reads logs for", async function () {
@@ -476,7 +480,7 @@ describe("relayer validator", function () {
       await networkHelpers.mine(PLATE_EVENTS_MAX_BLOCKS + 1);
       clock.ms += PLATE_EVENTS_MAX_LAG_MS;
       expect(await resolver.resolve(activePlate)).to.deep.equal({ vehicleId: 1 });
-      expect(rpc.calls.get("vehicleIdOfPlate")).to.equal(2);
+      expect(rpc.calls.get("resolvePlates")).to.equal(2);
       expect(rpc.calls.get("getLogs")).to.equal(undefined);
     });
   });

@@ -600,6 +600,21 @@ describe("VehicleRegistry", function () {
       expect(await registry.vehicleIdOfPlate(plate.address)).to.equal(0n);
     });
 
+    it("resolvePlates: for each plate, its vehicle and whether it was revoked, in one call", async function () {
+      const { registry, registrar, plate, otherPlate, vehicleId, otherVehicleId } =
+        await networkHelpers.loadFixture(twoVehiclesFixture);
+      await rotatePlate(registry, registrar, vehicleId, plateKey(3).address);
+      const plates = [plate.address, otherPlate.address, plateKey(9).address, plateKey(3).address, otherPlate.address];
+      const [vehicleIds, revoked] = await registry.resolvePlates(plates);
+      expect(vehicleIds).to.deep.equal([0n, otherVehicleId, 0n, vehicleId, otherVehicleId]);
+      expect(revoked).to.deep.equal([true, false, false, false, false]);
+      for (const [index, each] of plates.entries()) {
+        expect(vehicleIds[index]).to.equal(await registry.vehicleIdOfPlate(each));
+        expect(revoked[index]).to.equal(await registry.isPlateRevoked(each));
+      }
+      expect(await registry.resolvePlates([])).to.deep.equal([[], []]);
+    });
+
     it("classAndStatus: class and status, and (Motorcycle, None) for an unknown id without reverting", async function () {
       const { registry, regulator, vehicleId, otherVehicleId } = await networkHelpers.loadFixture(twoVehiclesFixture);
       await setVehicleStatus(registry, regulator, otherVehicleId, VehicleStatus.Suspended, 3);

@@ -156,10 +156,11 @@ export const PLATE_EVENTS_OVERLAP_BLOCKS = 16;
 export const PLATE_EVENTS_MAX_BLOCKS = 500;
 /** Plates remembered at once; a fleet day rarely sees more distinct vehicles than this per relayer. */
 export const PLATE_CACHE_MAX_ENTRIES = 100_000;
-/** Registry lookups in flight at once for a group: calls made together go out as one JSON-RPC batch, and 32 keeps
- * that batch well under the size public endpoints refuse (often 50 to 100 calls) while a cold cache still fills
- * quickly. */
-export const PLATE_LOOKUP_PARALLELISM = 32;
+/** Plates resolved per registry call (`resolvePlates`): a cold cache of 10,000 plates costs 20 calls. Each reads
+ * one storage slot per plate, about 1.5 million gas for a full call, far below what nodes allow an eth_call. */
+export const PLATE_LOOKUP_BATCH = 500;
+/** Registry calls in flight at once: enough to look up the plates of the groups read ahead together. */
+export const PLATE_LOOKUP_PARALLELISM = 4;
 
 export interface PlateResolverOptions {
   /** Milliseconds since the epoch; injectable for tests. */
@@ -208,8 +209,9 @@ export class PlateResolver {
   }
 
   /**
-   * The answers for `plates`: the cache's where still valid, the rest looked up {PLATE_LOOKUP_PARALLELISM} at a
-   * time and cached. Throws the first failed lookup's error (lookups retry through the `Rpc`; a stop aborts them).
+   * The answers for `plates`: the cache's where still valid; the rest joined from lookups in flight or looked up
+   * {PLATE_LOOKUP_BATCH} to a registry call, and cached. Throws the first failed lookup's error (lookups retry
+   * through the `Rpc`; a stop aborts them).
    */
   async resolveAll(plates: Iterable<string>): Promise<Map<string, PlateLookup>> {
     const now = this.#now();
@@ -219,13 +221,21 @@ export class PlateResolver {
     }
     this.#throwPollError();
     const answers = new Map<string, PlateLookup>();
-    const lookups: Array<Promise<void>> = [];
+    const pending = new Map<string, Promise<PlateLookup>>();
+    const fresh = new Set<string>();
     for (const plate of plates) {
       const cached = this.#cache.get(plate);
+      const running = this.#lookups.get(plate);
       if (cached !== undefined && cached.until > now) answers.set(plate, cached.lookup);
-      else lookups.push(this.#lookupOnce(plate, now).then((lookup) => void answers.set(plate, lookup)));
+      else if (running !== undefined) pending.set(plate, running);
+      else fresh.add(plate);
     }
-    await Promise.all(lookups);
+    const toLookUp = [...fresh];
+    for (let start = 0; start < toLookUp.length; start += PLATE_LOOKUP_BATCH) {
+      const chunk = toLookUp.slice(start, start + PLATE_LOOKUP_BATCH);
+      this.#lookUp(chunk, now).forEach((lookup, index) => pending.set(chunk[index], lookup));
+    }
+    await Promise.all([...pending].map(async ([plate, lookup]) => answers.set(plate, await lookup)));
     return answers;
   }
 
@@ -326,36 +336,40 @@ export class PlateResolver {
     this.#cache.set(plate, { lookup, until });
   }
 
-  /** The plate's lookup in flight, or a new one, cached when it ends unless a change may have overtaken it. */
-  #lookupOnce(plate: string, now: number): Promise<PlateLookup> {
-    const running = this.#lookups.get(plate);
-    if (running !== undefined) return running;
+  /** Looks `plates` up in one registry call, shared (by plate) with every caller that needs them meanwhile; each
+   * answer is cached unless a change may have overtaken it. */
+  #lookUp(plates: readonly string[], now: number): Array<Promise<PlateLookup>> {
     // Every lookup reads a block at or after this one: a change logged up to it is already in the answer.
     const readFrom = this.#through ?? 0;
     const generation = this.#generation;
     this.#lookupsInFlight++;
-    const lookup = this.#slots
-      .run(() => this.#lookup(plate))
-      .then((answer) => {
-        const unchanged = generation === this.#generation && (this.#changedAt.get(plate) ?? -1) <= readFrom;
-        if (unchanged) this.#remember(plate, answer, now + PLATE_CACHE_TTL_MS);
-        return answer;
-      })
+    const call = this.#slots
+      .run(() => this.#rpc.call("resolvePlates", () => this.#registry.resolvePlates([...plates])))
+      .then(([vehicleIds, revoked]) =>
+        plates.map((plate, index) => {
+          const lookup = plateLookup(vehicleIds[index], revoked[index]);
+          const unchanged = generation === this.#generation && (this.#changedAt.get(plate) ?? -1) <= readFrom;
+          if (unchanged) this.#remember(plate, lookup, now + PLATE_CACHE_TTL_MS);
+          return lookup;
+        }),
+      )
       .finally(() => {
         this.#lookupsInFlight--;
-        this.#lookups.delete(plate);
+        for (const plate of plates) this.#lookups.delete(plate);
       });
-    this.#lookups.set(plate, lookup);
-    return lookup;
+    return plates.map((plate, index) => {
+      const lookup = call.then((lookups) => lookups[index]);
+      this.#lookups.set(plate, lookup);
+      return lookup;
+    });
   }
+}
 
-  async #lookup(plate: string): Promise<PlateLookup> {
-    const vehicleId = await this.#rpc.call("vehicleIdOfPlate", () => this.#registry.vehicleIdOfPlate(plate));
-    if (vehicleId > BigInt(UINT48_MAX)) return { vehicleId: -1 };
-    if (vehicleId !== 0n) return { vehicleId: Number(vehicleId) };
-    // 0 means unknown or revoked; a revoked plate still being read is a cloned plate, worth telling apart.
-    return { revoked: await this.#rpc.call("isPlateRevoked", () => this.#registry.isPlateRevoked(plate)) };
-  }
+function plateLookup(vehicleId: bigint | undefined, revoked: boolean | undefined): PlateLookup {
+  if (vehicleId === undefined || revoked === undefined) throw new Error("the registry answered for fewer plates");
+  // 0 means unknown or revoked; a revoked plate still being read is a cloned plate, worth telling apart.
+  if (vehicleId === 0n) return { revoked };
+  return { vehicleId: vehicleId > BigInt(UINT48_MAX) ? -1 : Number(vehicleId) };
 }
 
 function unresolved(plate: string): never {
