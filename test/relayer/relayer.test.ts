@@ -27,7 +27,7 @@ import { Journal } from "../../scripts/lib/relayer/journal.js";
 import { createLogger, type LogEntry } from "../../scripts/lib/relayer/logger.js";
 import { runRelayer, type RelayerSummary } from "../../scripts/lib/relayer/relayer.js";
 import { hashLine } from "../../scripts/lib/relayer/validator.js";
-import { encodeScans, scanBatchGasLimit, signScanBatch } from "../../scripts/lib/scans.js";
+import { encodeScans, SCAN_BYTES, scanBatchGasLimit, signScanBatch } from "../../scripts/lib/scans.js";
 import {
   chainCharges,
   deployTollWorld,
@@ -548,14 +548,37 @@ describe("runRelayer (in-process)", function () {
   it("with --simulate first, sends a gantry's batches unsimulated once one of them has confirmed", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 12);
+    const escrow = (await world.escrow.getAddress()).toLowerCase();
+    const simulatedScans: string[] = [];
+    const recording = new BrowserProvider(
+      {
+        request: async (request: { method: string; params?: unknown[] | object }) => {
+          const [call] = Array.isArray(request.params) ? (request.params as Array<{ to?: string; data?: string }>) : [];
+          if (request.method === "eth_call" && call?.to?.toLowerCase() === escrow && call.data !== undefined) {
+            const parsed = world.escrow.interface.parseTransaction({ data: call.data });
+            if (parsed?.name === "submitScansWithinGas") simulatedScans.push(String(parsed.args[1]));
+          }
+          return connection.provider.request(request);
+        },
+      },
+      undefined,
+      { cacheTimeout: -1 },
+    );
     const settings = {
       batchSize: 4,
       maxWaitMs: 60_000,
       maxInFlight: 1,
       simulate: "first" as const,
       gasLimit: "bound" as const,
+      provider: recording,
     };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    // The one simulation was a probe: the first batch's first scan, not its four.
+    const firstBatch = await provider.getTransaction(
+      String(entries.find((entry) => entry.message === "batch sent")?.tx),
+    );
+    const firstScans = String(world.escrow.interface.parseTransaction({ data: firstBatch?.data ?? "0x" })?.args[1]);
+    expect(simulatedScans).to.deep.equal([firstScans.slice(0, 2 + 2 * SCAN_BYTES)]);
     expect(summary).to.include({
       batchesSent: 3,
       batchesConfirmed: 3,
@@ -667,6 +690,25 @@ describe("runRelayer (in-process)", function () {
     const { summary: retried } = await start(world, gasWallet, readings, settings).done;
     expect(retried).to.include({ replayed: 3, batchesFailed: 0, batchesConfirmed: 1, scansConfirmed: 3 });
     await expectExactlySettled(world, readings);
+  });
+
+  it("with --simulate first, simulates in full a batch signed by a key other than the gantry's current one", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const readings = gantryReadings(world, 3);
+    const gantry = world.gantries[0];
+    const replacedKey = new Wallet(Wallet.createRandom().privateKey);
+    const settings = { batchSize: 3, maxWaitMs: 60_000, simulate: "first" as const, gasLimit: "bound" as const };
+    // A first run seals and journals the batch under a key the escrow does not take.
+    const { summary: first } = await start(world, gasWallet, readings, {
+      ...settings,
+      oracleSigners: new Map([[gantry.id, replacedKey]]),
+    }).done;
+    expect(first).to.include({ batchesFailed: 1, batchesSent: 0 });
+    // Restarted with the gantry's real key: a probe signed by it would pass, the journaled batch would revert.
+    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    expect(summary).to.include({ replayed: 3, batchesFailed: 1, batchesSent: 0, txReverted: 0 });
+    const failure = entries.find((entry) => entry.message.startsWith("batch failed"));
+    expect(String(failure?.reason)).to.match(/^simulation reverted: TollEscrowInvalidSignature\(7, 0x/);
   });
 
   it("sends a batch whose gas bound would pass the per-transaction cap at the cap, and sends again what the escrow deferred", async function () {

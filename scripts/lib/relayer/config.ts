@@ -76,8 +76,9 @@ export interface RelayerConfig {
   readonly gasLimit: GasLimitMode;
   /**
    * Which batches are simulated (eth_call) before they are sent: `every` one; or, with `first`, a gantry's batches
-   * until one of them confirms, after which its batches go unsimulated until any transaction reverts on-chain
-   * (then every gantry is simulated again). `first` spares the node one call a batch and risks the gas of the
+   * until one of them confirms, each as a one-scan probe signed by the gantry's key (does the escrow take this
+   * gantry's batches at all?), after which its batches go unsimulated until any transaction reverts on-chain (then
+   * every gantry is simulated again). `first` spares the node one call a batch and risks the gas of the
    * transactions in flight when the escrow starts refusing batches (paused, a key revoked).
    */
   readonly simulate: SimulateMode;
@@ -139,7 +140,7 @@ Reads NDJSON scanner readings, validates them, and settles them on the TollEscro
   --gas-limit <mode>      estimate: eth_estimateGas + 25% (default); bound: the escrow's worst case for the batch
                           size, no estimate call, but ~8x the gas a batch uses is reserved in its block (a local node)
   --simulate <which>      every: eth_call each batch before sending it (default); first: only a gantry's batches
-                          until one confirms, and every batch again after any on-chain revert (one call less a batch)
+                          until one confirms, as one-scan probes, and every batch again after any on-chain revert
   --help                  this text
 
 Keys (Hardhat keystore or environment): ORACLE_KEYS="<gantry>:<key>,...", or ORACLE_PRIVATE_KEY with
