@@ -692,6 +692,48 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
+  it("with --simulate first, probes the gantries of queued batches as they join the queue, not at their turn", async function () {
+    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
+    const [first, second] = world.gantries;
+    const all = validReadings(world, 10 * world.gantries.length);
+    const readings = [
+      ...all.filter((reading) => reading.gantry === first.id).slice(0, 4),
+      ...all.filter((reading) => reading.gantry === second.id).slice(0, 4),
+    ];
+    const escrow = (await world.escrow.getAddress()).toLowerCase();
+    const seen: string[] = [];
+    const recording = new BrowserProvider(
+      {
+        request: async (request: { method: string; params?: unknown[] | object }) => {
+          const [call] = Array.isArray(request.params) ? (request.params as Array<{ to?: string; data?: string }>) : [];
+          if (request.method === "eth_sendRawTransaction") seen.push("send");
+          if (request.method === "eth_call" && call?.to?.toLowerCase() === escrow && call.data !== undefined) {
+            if (world.escrow.interface.parseTransaction({ data: call.data })?.name === "submitScansWithinGas") {
+              seen.push("probe");
+            }
+          }
+          return connection.provider.request(request);
+        },
+      },
+      undefined,
+      { cacheTimeout: -1 },
+    );
+    const settings = {
+      batchSize: 4,
+      maxWaitMs: 60_000,
+      maxInFlight: 1,
+      simulate: "first" as const,
+      gasLimit: "bound" as const,
+      provider: recording,
+    };
+    const { summary } = await start(world, gasWallet, readings, settings).done;
+    expect(summary).to.include({ batchesConfirmed: 2, batchesSimulated: 2, batchesFailed: 0 });
+    // Both probes went out before the first broadcast, though one transaction at a time was allowed in flight.
+    const firstSend = seen.indexOf("send");
+    expect(seen.slice(0, firstSend)).to.deep.equal(["probe", "probe"]);
+    await expectExactlySettled(world, readings);
+  });
+
   it("with --simulate first, simulates in full a batch signed by a key other than the gantry's current one", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 3);

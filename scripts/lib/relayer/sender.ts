@@ -133,6 +133,9 @@ type Plan =
   | { readonly kind: "wait"; readonly reason: string }
   | { readonly kind: "fail"; readonly reason: string };
 
+/** What a simulation can answer besides "it settles". */
+type Refusal = Exclude<Plan, { kind: "send" }>;
+
 /** `void`: the node took no transaction on this nonce because one ahead never reached it (refused, or lost its
  * nonce): the nonce this one was signed on is void. */
 type BroadcastOutcome = "accepted" | "nonce-taken" | "fee-too-low" | "void" | { readonly rejected: string };
@@ -172,6 +175,10 @@ export class TxQueue {
   /** Gantries whose batches go unsimulated (`simulate: "first"`): one of their batches confirmed since the last
    * on-chain revert. */
   readonly #proven = new Set<number>();
+  /** Probes started when their batches were queued (see {#probeEarly}), by batch id, until the batch is planned. */
+  readonly #earlyProbes = new Map<number, Promise<Refusal | undefined>>();
+  /** The probe that passed for each gantry not yet proven, shared by its batches (see {#simulate}). */
+  readonly #gantryProbes = new Map<number, Promise<Refusal | undefined>>();
   /** Batches whose transaction reverted on-chain once in this run. */
   readonly #revertedBefore = new Set<number>();
   /** The latest broadcasts queued, oldest first, as many as may be on their way at once (`broadcastDepth`). */
@@ -214,6 +221,7 @@ export class TxQueue {
 
   enqueue(batchId: number): void {
     this.#queue.push(batchId);
+    this.#probeEarly(batchId);
     this.#wake.notify();
   }
 
@@ -286,8 +294,10 @@ export class TxQueue {
    * (capped; the escrow defers what it does not cover), or an estimate (split when over the cap). */
   async #plan(batch: BatchRecord): Promise<Plan> {
     const proven = this.#o.simulate === "first" && !this.#o.dryRun && this.#proven.has(batch.gantryId);
+    const early = this.#earlyProbes.get(batch.id);
+    this.#earlyProbes.delete(batch.id);
     if (!proven) {
-      const refusal = await this.#simulate(batch);
+      const refusal = await (early ?? this.#simulate(batch));
       if (refusal !== undefined) return refusal;
     }
     if (this.#o.gasLimitMode === "bound") {
@@ -325,10 +335,26 @@ export class TxQueue {
   /** Runs the batch with eth_call: nothing when it settles, else whether to wait (paused), split (it ran out of the
    * per-transaction gas that nodes give a call) or fail, and why. With `simulate: "first"`, what is asked is whether
    * the gantry's batches settle at all (its registration, its oracle key, the escrow not paused): a probe of the
-   * batch's first scan, signed by the same key, answers that at the cost of one scan instead of the whole batch. */
-  async #simulate(batch: BatchRecord): Promise<Exclude<Plan, { kind: "send" }> | undefined> {
+   * batch's first scan, signed by the same key, answers that at the cost of one scan instead of the whole batch,
+   * and a probe that passed answers for the gantry's other batches until one confirms (or anything reverts). */
+  async #simulate(batch: BatchRecord): Promise<Refusal | undefined> {
     const probe = this.#o.simulate === "first" && batch.scanCount > 1 ? await this.#probeOf(batch) : undefined;
-    const args = [batch.gantryId, probe?.scans ?? batch.scans, probe?.signature ?? batch.signature] as const;
+    if (probe === undefined) return this.#simulateCall(batch, batch.scans, batch.signature);
+    const shared = this.#gantryProbes.get(batch.gantryId);
+    if (shared !== undefined) return shared;
+    const asked = this.#simulateCall(batch, probe.scans, probe.signature);
+    this.#gantryProbes.set(batch.gantryId, asked);
+    const forget = () => {
+      if (this.#gantryProbes.get(batch.gantryId) === asked) this.#gantryProbes.delete(batch.gantryId);
+    };
+    // Only a pass is shared: a refusal (a pause, say) is asked again by the next batch.
+    asked.then((refusal) => refusal !== undefined && forget(), forget);
+    return asked;
+  }
+
+  async #simulateCall(batch: BatchRecord, scans: string, signature: string): Promise<Refusal | undefined> {
+    const args = [batch.gantryId, scans, signature] as const;
+    const probe = scans !== batch.scans;
     this.#o.stats.batchesSimulated++;
     // The call that will be sent, with the most gas it may have: a bound-mode batch larger than that settles in
     // part; any other runs out of gas, and is split.
@@ -341,9 +367,24 @@ export class TxQueue {
       if (error instanceof RelayerStopped) throw error;
       const reason = describeRevert(error);
       if (revertName(error) === "TollEscrowPaused") return { kind: "wait", reason };
-      if (OUT_OF_GAS.test(errorText(error)) && probe === undefined && batch.scanCount > 1) return { kind: "split" };
+      if (OUT_OF_GAS.test(errorText(error)) && !probe && batch.scanCount > 1) return { kind: "split" };
       return { kind: "fail", reason: `simulation reverted: ${reason}` };
     }
+  }
+
+  /**
+   * With `simulate: "first"`, starts the probe of a batch of a gantry not yet proven as it joins the queue: planned
+   * only when its turn comes, its probe would wait at the node behind the transaction being mined, and the next
+   * broadcast behind the probe, leaving the node idle between transactions until every gantry is proven.
+   */
+  #probeEarly(batchId: number): void {
+    if (this.#o.simulate !== "first" || this.#o.dryRun) return;
+    const batch = this.#o.journal.batch(batchId);
+    if (batch === undefined || batch.state !== "pending" || this.#proven.has(batch.gantryId)) return;
+    const probe = this.#simulate(batch);
+    // Met when the batch is planned; a stop may come first.
+    probe.catch(() => undefined);
+    this.#earlyProbes.set(batchId, probe);
   }
 
   /**
@@ -636,6 +677,7 @@ export class TxQueue {
       return true;
     }
     this.#proven.add(batch.gantryId);
+    this.#gantryProbes.delete(batch.gantryId);
     const head = await this.#sharedAnswer("blockNumber", "head", () => this.#o.provider.getBlockNumber());
     if (head - receipt.blockNumber + 1 < this.#o.confirmations) return false;
     const tally = this.#tally(receipt);
@@ -689,6 +731,9 @@ export class TxQueue {
    */
   async #reverted(batch: BatchRecord, receipt: TransactionReceipt): Promise<void> {
     this.#proven.clear();
+    // Probes answered before the revert may be what it proved wrong.
+    this.#earlyProbes.clear();
+    this.#gantryProbes.clear();
     this.#o.stats.txReverted++;
     const what = `transaction ${receipt.hash} reverted on-chain in block ${receipt.blockNumber}`;
     if (this.#revertedBefore.has(batch.id)) return this.#fail(batch, `${what}, again`);
