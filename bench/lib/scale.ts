@@ -76,7 +76,7 @@ export const SCALE_NOTES: readonly string[] = [
     "the clock starts; the relayer (runRelayer, in-process, the code behind `npm run oracle`) reads that file and " +
     "sends to a `hardhat node` child over JSON-RPC on 127.0.0.1.",
   `Relayer settings: batches of up to ${BATCH_SIZE.toLocaleString("en-US")} scans, \`--simulate first\` (a gantry's ` +
-    "batches are simulated until one confirms), `--gas-limit bound` (the worst case per batch size capped at the " +
+    "batches are simulated, as one-scan probes, until one confirms), `--gas-limit bound` (the worst case per batch size capped at the " +
     "per-transaction cap, sent as `submitScansWithinGas`, which defers what the gas does not cover; no estimate " +
     `call; the default is \`estimate\`), ${MAX_IN_FLIGHT} transactions in flight, ` +
     `\`--broadcast-depth ${BROADCAST_DEPTH}\`, ${POLL_INTERVAL_MS} ms receipt polling, ` +
@@ -420,7 +420,7 @@ function rows(m: Measured): Row[] {
       "batches",
       m.summary.batchesConfirmed,
       undefined,
-      `${m.summary.batchesSimulated} simulated first (eth_call); ` +
+      `${m.summary.batchesSimulated} probed first (eth_call of a batch's first scan); ` +
         `${m.summary.scansDeferred} scans deferred by the escrow for want of gas, and sent again`,
     ),
     row("scale.gas", "Gas per scan, as relayed", "gas/scan", gasPerScan),
