@@ -394,13 +394,14 @@ export class TxQueue {
    */
   async #probeOf(batch: BatchRecord): Promise<{ readonly scans: string; readonly signature: string } | undefined> {
     const scans = batch.scans.slice(0, 2 + 2 * SCAN_BYTES);
-    const signature = await this.#o.signBatch(batch.gantryId, scans);
     const domain = scanBatchDomain(await this.#o.escrow.getAddress(), this.#o.chainId);
     const signerOf = (bytes: string, by: string) =>
       verifyTypedData(domain, SCAN_BATCH_TYPES, { gantryId: batch.gantryId, scans: bytes }, by);
     try {
+      const signature = await this.#o.signBatch(batch.gantryId, scans);
       return signerOf(scans, signature) === signerOf(batch.scans, batch.signature) ? { scans, signature } : undefined;
     } catch {
+      // No key for this gantry in this run, or a journaled signature that recovers no signer.
       return undefined;
     }
   }

@@ -173,7 +173,7 @@ export interface PlateResolverOptions {
  * binds the new one. So an answer is kept until such a log names its plate or {PLATE_CACHE_TTL_MS} has passed. The
  * logs are read every {PLATE_EVENTS_POLL_MS} while plates are being resolved, in the background: a lookup waits for
  * that read only before the first, or when the last one read started over {PLATE_EVENTS_MAX_LAG_MS} ago. A fleet's
- * plates then cost the node one call each, not one a vehicle a minute.
+ * plates then cost the node a call per {PLATE_LOOKUP_BATCH}, not one a vehicle a minute.
  */
 export class PlateResolver {
   readonly #registry: IVehicleRegistry;
