@@ -47,6 +47,30 @@ const { networkHelpers } = connection;
 // handed the account nonce that the previous test's run was told a moment before.
 const provider = new BrowserProvider(connection.provider, undefined, { cacheTimeout: -1 });
 
+interface Request {
+  readonly method: string;
+  readonly params?: unknown[] | object;
+}
+
+/** A way to the in-process network, like `provider`, that shows `watch` each request before passing it on. */
+function watchedProvider(watch: (request: Request) => void | Promise<void>): BrowserProvider {
+  const request = async (request: Request) => {
+    await watch(request);
+    return connection.provider.request(request);
+  };
+  return new BrowserProvider({ request }, undefined, { cacheTimeout: -1 });
+}
+
+/** The scans of `request` if it simulates a `submitScansWithinGas` batch (an eth_call to the escrow). */
+function simulatedScans(world: TollWorld, escrow: string, request: Request): string | undefined {
+  const [call] = Array.isArray(request.params) ? (request.params as Array<{ to?: string; data?: string }>) : [];
+  if (request.method !== "eth_call" || call?.to?.toLowerCase() !== escrow.toLowerCase() || call.data === undefined) {
+    return undefined;
+  }
+  const parsed = world.escrow.interface.parseTransaction({ data: call.data });
+  return parsed?.name === "submitScansWithinGas" ? String(parsed.args[1]) : undefined;
+}
+
 async function tollWorldFixture() {
   const admin = await provider.getSigner(0);
   const world = await deployTollWorld(admin, STANDARD_GANTRIES, STANDARD_FLEET);
@@ -334,19 +358,12 @@ describe("runRelayer (in-process)", function () {
     // A slow way to the node for the first broadcast only: the second, sent behind it, overtakes it, and the node
     // (automine takes no nonce gap) refuses it as "nonce too high".
     let held = false;
-    const slowFirstBroadcast = new BrowserProvider(
-      {
-        request: async (request: { method: string; params?: unknown[] | object }) => {
-          if (request.method === "eth_sendRawTransaction" && !held) {
-            held = true;
-            await sleep(300);
-          }
-          return connection.provider.request(request);
-        },
-      },
-      undefined,
-      { cacheTimeout: -1 },
-    );
+    const slowFirstBroadcast = watchedProvider(async (request) => {
+      if (request.method === "eth_sendRawTransaction" && !held) {
+        held = true;
+        await sleep(300);
+      }
+    });
     const run = start(world, gasWallet, readings, {
       batchSize: 4,
       maxWaitMs: 60_000,
@@ -548,22 +565,12 @@ describe("runRelayer (in-process)", function () {
   it("with --simulate first, sends a gantry's batches unsimulated once one of them has confirmed", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 12);
-    const escrow = (await world.escrow.getAddress()).toLowerCase();
-    const simulatedScans: string[] = [];
-    const recording = new BrowserProvider(
-      {
-        request: async (request: { method: string; params?: unknown[] | object }) => {
-          const [call] = Array.isArray(request.params) ? (request.params as Array<{ to?: string; data?: string }>) : [];
-          if (request.method === "eth_call" && call?.to?.toLowerCase() === escrow && call.data !== undefined) {
-            const parsed = world.escrow.interface.parseTransaction({ data: call.data });
-            if (parsed?.name === "submitScansWithinGas") simulatedScans.push(String(parsed.args[1]));
-          }
-          return connection.provider.request(request);
-        },
-      },
-      undefined,
-      { cacheTimeout: -1 },
-    );
+    const escrow = await world.escrow.getAddress();
+    const probes: string[] = [];
+    const recording = watchedProvider((request) => {
+      const scans = simulatedScans(world, escrow, request);
+      if (scans !== undefined) probes.push(scans);
+    });
     const settings = {
       batchSize: 4,
       maxWaitMs: 60_000,
@@ -578,7 +585,7 @@ describe("runRelayer (in-process)", function () {
       String(entries.find((entry) => entry.message === "batch sent")?.tx),
     );
     const firstScans = String(world.escrow.interface.parseTransaction({ data: firstBatch?.data ?? "0x" })?.args[1]);
-    expect(simulatedScans).to.deep.equal([firstScans.slice(0, 2 + 2 * SCAN_BYTES)]);
+    expect(probes).to.deep.equal([firstScans.slice(0, 2 + 2 * SCAN_BYTES)]);
     expect(summary).to.include({
       batchesSent: 3,
       batchesConfirmed: 3,
@@ -700,24 +707,12 @@ describe("runRelayer (in-process)", function () {
       ...all.filter((reading) => reading.gantry === first.id).slice(0, 4),
       ...all.filter((reading) => reading.gantry === second.id).slice(0, 4),
     ];
-    const escrow = (await world.escrow.getAddress()).toLowerCase();
+    const escrow = await world.escrow.getAddress();
     const seen: string[] = [];
-    const recording = new BrowserProvider(
-      {
-        request: async (request: { method: string; params?: unknown[] | object }) => {
-          const [call] = Array.isArray(request.params) ? (request.params as Array<{ to?: string; data?: string }>) : [];
-          if (request.method === "eth_sendRawTransaction") seen.push("send");
-          if (request.method === "eth_call" && call?.to?.toLowerCase() === escrow && call.data !== undefined) {
-            if (world.escrow.interface.parseTransaction({ data: call.data })?.name === "submitScansWithinGas") {
-              seen.push("probe");
-            }
-          }
-          return connection.provider.request(request);
-        },
-      },
-      undefined,
-      { cacheTimeout: -1 },
-    );
+    const recording = watchedProvider((request) => {
+      if (request.method === "eth_sendRawTransaction") seen.push("send");
+      if (simulatedScans(world, escrow, request) !== undefined) seen.push("probe");
+    });
     const settings = {
       batchSize: 4,
       maxWaitMs: 60_000,
