@@ -589,7 +589,8 @@ export class TxQueue {
     let waitedForAhead = false;
     for (;;) {
       try {
-        // The call is made before this returns: the request is queued on the provider, ahead of any sent later.
+        // The request is on its way before `left` (see #sendRaw: an HTTP request of its own, started at once). One
+        // sent later may still overtake it on another connection: the node then answers that one "nonce too high".
         const sent = this.#o.rpc.call("sendRawTransaction", () => this.#sendRaw(tx.raw));
         turn.left();
         await sent;

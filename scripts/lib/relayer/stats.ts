@@ -14,8 +14,8 @@ export interface RelayerStats {
   rejectsByReason: Partial<Record<RejectReason, number>>;
   /** Batches signed and journaled in this run. */
   batchesSealed: number;
-  /** Simulations run (eth_call of a batch before it is sent, or instead of sending it in a dry run): each costs the
-   * node about what the batch's transaction does. */
+  /** Simulations run (eth_call before a batch is sent, or instead of sending it in a dry run): of the whole batch,
+   * or with `--simulate first` of a one-scan probe of its gantry. */
   batchesSimulated: number;
   /** Transactions broadcast for the first time for a batch. */
   batchesSent: number;
