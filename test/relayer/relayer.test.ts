@@ -91,6 +91,25 @@ function gantryReadings(world: TollWorld, count: number): Reading[] {
     .slice(0, count);
 }
 
+/** `--simulate first`, batches of four sealed when full, one transaction in flight at a time. */
+const SIMULATE_FIRST_ONE_AT_A_TIME = {
+  batchSize: 4,
+  maxWaitMs: 60_000,
+  maxInFlight: 1,
+  simulate: "first",
+  gasLimit: "bound",
+} as const;
+
+/** `count` readings of each of the first two gantries, the first gantry's first: two batches of different gantries. */
+function twoGantriesReadings(world: TollWorld, count: number): Reading[] {
+  const [first, second] = world.gantries;
+  const all = validReadings(world, count * world.gantries.length);
+  return [
+    ...all.filter((reading) => reading.gantry === first.id).slice(0, count),
+    ...all.filter((reading) => reading.gantry === second.id).slice(0, count),
+  ];
+}
+
 describe("runRelayer (in-process)", function () {
   let dir: string;
   /** Runs still going when a test ends (it failed): stopped so the next test has the chain to itself. */
@@ -349,12 +368,7 @@ describe("runRelayer (in-process)", function () {
 
   it("with --broadcast-depth 2, sends again a transaction that reached the node before the one ahead of it", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
-    const [first, second] = world.gantries;
-    const all = validReadings(world, 10 * world.gantries.length);
-    const readings = [
-      ...all.filter((reading) => reading.gantry === first.id).slice(0, 4),
-      ...all.filter((reading) => reading.gantry === second.id).slice(0, 4),
-    ];
+    const readings = twoGantriesReadings(world, 4);
     // A slow way to the node for the first broadcast only: the second, sent behind it, overtakes it, and the node
     // (automine takes no nonce gap) refuses it as "nonce too high".
     let held = false;
@@ -571,14 +585,7 @@ describe("runRelayer (in-process)", function () {
       const scans = simulatedScans(world, escrow, request);
       if (scans !== undefined) probes.push(scans);
     });
-    const settings = {
-      batchSize: 4,
-      maxWaitMs: 60_000,
-      maxInFlight: 1,
-      simulate: "first" as const,
-      gasLimit: "bound" as const,
-      provider: recording,
-    };
+    const settings = { ...SIMULATE_FIRST_ONE_AT_A_TIME, provider: recording };
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
     // The one simulation was a probe: the first batch's first scan, not its four.
     const firstBatch = await provider.getTransaction(
@@ -678,14 +685,24 @@ describe("runRelayer (in-process)", function () {
     await expectExactlySettled(world, readings);
   });
 
-  it("fails a batch the escrow refuses, naming the revert, and retries it on the next start", async function () {
+  /**
+   * A run whose oracle key for the first gantry is one the escrow does not take: its three readings end journaled,
+   * sealed in a batch that failed in simulation.
+   */
+  async function runUnderUnknownKey(settings: Partial<RelayerConfigInput> = {}) {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
     const readings = gantryReadings(world, 3);
     const gantry = world.gantries[0];
     const unknownKey = new Wallet(Wallet.createRandom().privateKey);
-    const keys = new Map([[gantry.id, unknownKey]]);
-    const settings = { batchSize: 3, maxWaitMs: 60_000, oracleSigners: keys };
-    const { summary, entries } = await start(world, gasWallet, readings, settings).done;
+    const oracleSigners = new Map([[gantry.id, unknownKey]]);
+    const run = await start(world, gasWallet, readings, { batchSize: 3, maxWaitMs: 60_000, ...settings, oracleSigners })
+      .done;
+    return { world, gasWallet, readings, gantry, unknownKey, ...run };
+  }
+
+  it("fails a batch the escrow refuses, naming the revert, and retries it on the next start", async function () {
+    const { world, gasWallet, readings, gantry, unknownKey, summary, entries } = await runUnderUnknownKey();
+    const settings = { batchSize: 3, maxWaitMs: 60_000, oracleSigners: new Map([[gantry.id, unknownKey]]) };
     expect(entries.some((entry) => entry.message.startsWith("the escrow does not accept"))).to.equal(true);
     expect(summary).to.include({ accepted: 3, batchesFailed: 1, batchesSent: 0, scansConfirmed: 0 });
     const failure = entries.find((entry) => entry.message.startsWith("batch failed"));
@@ -701,26 +718,14 @@ describe("runRelayer (in-process)", function () {
 
   it("with --simulate first, probes the gantries of queued batches as they join the queue, not at their turn", async function () {
     const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
-    const [first, second] = world.gantries;
-    const all = validReadings(world, 10 * world.gantries.length);
-    const readings = [
-      ...all.filter((reading) => reading.gantry === first.id).slice(0, 4),
-      ...all.filter((reading) => reading.gantry === second.id).slice(0, 4),
-    ];
+    const readings = twoGantriesReadings(world, 4);
     const escrow = await world.escrow.getAddress();
     const seen: string[] = [];
     const recording = watchedProvider((request) => {
       if (request.method === "eth_sendRawTransaction") seen.push("send");
       if (simulatedScans(world, escrow, request) !== undefined) seen.push("probe");
     });
-    const settings = {
-      batchSize: 4,
-      maxWaitMs: 60_000,
-      maxInFlight: 1,
-      simulate: "first" as const,
-      gasLimit: "bound" as const,
-      provider: recording,
-    };
+    const settings = { ...SIMULATE_FIRST_ONE_AT_A_TIME, provider: recording };
     const { summary } = await start(world, gasWallet, readings, settings).done;
     expect(summary).to.include({ batchesConfirmed: 2, batchesSimulated: 2, batchesFailed: 0 });
     // Both probes went out before the first broadcast, though one transaction at a time was allowed in flight.
@@ -730,16 +735,9 @@ describe("runRelayer (in-process)", function () {
   });
 
   it("with --simulate first, simulates in full a batch signed by a key other than the gantry's current one", async function () {
-    const { world, gasWallet } = await networkHelpers.loadFixture(tollWorldFixture);
-    const readings = gantryReadings(world, 3);
-    const gantry = world.gantries[0];
-    const replacedKey = new Wallet(Wallet.createRandom().privateKey);
     const settings = { batchSize: 3, maxWaitMs: 60_000, simulate: "first" as const, gasLimit: "bound" as const };
     // A first run seals and journals the batch under a key the escrow does not take.
-    const { summary: first } = await start(world, gasWallet, readings, {
-      ...settings,
-      oracleSigners: new Map([[gantry.id, replacedKey]]),
-    }).done;
+    const { world, gasWallet, readings, summary: first } = await runUnderUnknownKey(settings);
     expect(first).to.include({ batchesFailed: 1, batchesSent: 0 });
     // Restarted with the gantry's real key: a probe signed by it would pass, the journaled batch would revert.
     const { summary, entries } = await start(world, gasWallet, readings, settings).done;
