@@ -38,7 +38,7 @@ interface IDrivingRecordLedger {
         PlateSigned
     }
 
-    /// @notice The aggregates of one vehicle over one period, as logged in {RecordAppended}.
+    /// @notice The aggregates of one vehicle over one period, as signed by a plate key (see {recordDigest}).
     /// @param periodStart First second of the period (inclusive), unix time.
     /// @param periodEnd End of the period (exclusive), unix time; never after the block that appends it.
     /// @param distanceMeters Distance driven in the period.
@@ -62,15 +62,18 @@ interface IDrivingRecordLedger {
         uint24 corrects;
     }
 
-    /// @notice Record `index` of `vehicleId` was appended by `reporter`; `head` is the vehicle's chain head after it.
-    event RecordAppended(
-        uint256 indexed vehicleId,
-        uint256 index,
-        bytes24 head,
-        address indexed reporter,
-        TrustLevel trust,
-        DrivingRecord record
-    );
+    /// @notice A record was appended to `vehicleId`'s chain. `link` is the whole preimage of the chain link the
+    /// record made, in 128 bytes:
+    ///   previousHead bytes24 | index uint24 | reporter address | record (the 74 wire bytes) | 7 zero bytes
+    /// so the head after it is bytes24(keccak256(first 121 bytes of `link`)), and a reader checks every record
+    /// against the one before it and the last against {chainOf} with no other data. The record's fields, its trust
+    /// byte included, are read from the wire bytes as laid out above; a plate signature is not logged (the ledger
+    /// checked it against the plate key current at the time).
+    /// @dev Anonymous: the log's one topic is `vehicleId` (LOG1), so filter the ledger's address by topic 0 = the
+    /// vehicle id (32 bytes); no other ledger event can match, as their topic 0 is a 256-bit hash. The record is
+    /// logged as its wire bytes, not as typed fields, and without an event topic: typed fields, head, trust and an
+    /// indexed reporter cost about 4,100 gas a record more (issue 8's record target is 1.3 times the floor).
+    event RecordAppended(uint256 indexed vehicleId, bytes32[4] link) anonymous;
 
     /// @notice The owner of `vehicleId` let `insurer` use the vehicle's data until `expiry` (unix seconds).
     event ConsentGranted(uint256 indexed vehicleId, address indexed insurer, address indexed owner, uint40 expiry);

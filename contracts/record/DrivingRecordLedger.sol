@@ -13,8 +13,9 @@ import {IVehicleRegistry} from "../interfaces/IVehicleRegistry.sol";
 /// @title DrivingRecordLedger
 /// @notice Append-only, hash-chained driving records per vehicle, appended in batches by telematics reporters, and
 /// the owners' consents that let insurers use a vehicle's data.
-/// @dev Gas: a record costs one storage slot write (the vehicle's {Chain}) plus its event; the aggregates live only in
-/// the event. A vehicle that already has records was registered, and the registry never deletes vehicles, so only a
+/// @dev Gas: a record costs one storage slot write (the vehicle's {Chain}) plus its 4-word log; the aggregates live
+/// only in the log. A reporter-asserted record is checked straight from calldata, never copied into a memory struct.
+/// A vehicle that already has records was registered, and the registry never deletes vehicles, so only a
 /// vehicle's first record asks the registry whether it exists.
 contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminRules, EIP712 {
     /// @dev One slot per vehicle, all that verification needs:
@@ -65,6 +66,10 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
     uint256 private constant _AT_CORRECTS = 70;
     uint256 private constant _AT_TRUST = 73;
 
+    /// @dev Bytes of a chain link's preimage (head 24, index 3, reporter 20, record 74), logged in 4 words.
+    uint256 private constant _LINK_SIZE = 121;
+    uint256 private constant _LINK_LOG_SIZE = 128;
+
     IVehicleRegistry private immutable _REGISTRY;
 
     mapping(uint256 vehicleId => Chain) private _chains;
@@ -87,11 +92,14 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
     function appendRecords(bytes calldata records) external onlyRole(REPORTER_ROLE) {
         uint256 length = records.length;
         if (length == 0) revert DrivingRecordLedgerMalformedRecords(0, 0);
-        // One memory struct reused by every record, so a long batch does not grow memory.
+        // One memory struct reused by every plate-signed record, so a long batch does not grow memory.
         DrivingRecord memory record;
         uint256 offset;
         while (offset < length) {
-            offset = _append(records, offset, record);
+            // Runs of good reporter-asserted records of vehicles that have a chain take the fast path; a record it
+            // does not take (a vehicle's first, a plate-signed one, one about to be refused) takes the general one.
+            offset = _appendRun(records, offset);
+            if (offset < length) offset = _append(records, offset, record);
         }
     }
 
@@ -151,8 +159,69 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         return interfaceId == type(IDrivingRecordLedger).interfaceId || super.supportsInterface(interfaceId);
     }
 
-    /// @dev Every record passes here: decodes the record at `offset`, checks it against its vehicle's chain, links
-    /// it, stores the new chain state in one slot write and logs it. Returns the offset of the next record.
+    /// @dev The fast path: appends the records from `offset` on while each is a whole reporter-asserted record of a
+    /// vehicle whose chain holds a record (so is registered) and passes every rule of {_checkRecord}, checked as one
+    /// branch-free predicate. Returns the offset of the first record it did not take, or the batch's length; that
+    /// record goes to {_append}, which refuses it with the error naming what is wrong, or appends it. A predicate
+    /// stricter than {_checkRecord} would only send a good record the slow way; it must never be more lenient.
+    /// Same link, log and slot layout as {_append} and {_linkAndLog}, in one assembly loop with no call per record
+    /// and no jump per rule: 100 reporter-asserted records of vehicles with chains cost 8,719 gas a record this way,
+    /// 9,991 through the general path alone.
+    function _appendRun(bytes calldata records, uint256 offset) private returns (uint256 next) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let batchEnd := add(records.offset, records.length)
+            let cursor := add(records.offset, offset)
+            let ptr := mload(0x40)
+            let reporter := shl(96, caller())
+            for {} lt(cursor, batchEnd) { cursor := add(cursor, RECORD_SIZE) } {
+                // Not taken: a truncated record, or a trust byte other than 0 (plate-signed, or invalid).
+                if or(gt(add(cursor, RECORD_SIZE), batchEnd), byte(0, calldataload(add(cursor, _AT_TRUST)))) { break }
+                let vehicleId := shr(208, calldataload(cursor))
+                mstore(0, vehicleId)
+                mstore(32, _chains.slot)
+                let slot := keccak256(0, 64)
+                // The slot as {Chain} packs it: head in bits 0..191, count in 192..215, lastPeriodEnd in 216..255.
+                let chain := sload(slot)
+                let count := and(shr(192, chain), 0xffffff)
+                // Not taken either: a vehicle's first record, the only one that asks the registry.
+                if iszero(count) { break }
+                let lastPeriodEnd := shr(216, chain)
+                let start := shr(216, calldataload(add(cursor, _AT_PERIOD_START)))
+                let end := shr(216, calldataload(add(cursor, _AT_PERIOD_END)))
+                let corrects := shr(232, calldataload(add(cursor, _AT_CORRECTS)))
+                let driving := shr(224, calldataload(add(cursor, _AT_DRIVING)))
+                let refused := or(eq(count, 0xffffff), or(iszero(lt(start, end)), gt(end, timestamp())))
+                switch corrects
+                case 0 { refused := or(refused, lt(start, lastPeriodEnd)) }
+                default { refused := or(refused, or(gt(corrects, count), gt(end, lastPeriodEnd))) }
+                // end - start wraps only when start >= end, already refused.
+                let speeding := shr(224, calldataload(add(cursor, _AT_SPEEDING)))
+                refused := or(refused, or(gt(driving, sub(end, start)), gt(speeding, driving)))
+                let night := shr(216, calldataload(add(cursor, _AT_NIGHT)))
+                let distance := shr(216, calldataload(add(cursor, _AT_DISTANCE)))
+                refused := or(refused, or(gt(night, distance), iszero(calldataload(add(cursor, _AT_DATA_HASH)))))
+                if refused { break }
+
+                // As {_linkAndLog}: bytes 96..127 zeroed first (the log's padding), then the 121-byte preimage.
+                let index := add(count, 1)
+                mstore(add(ptr, 96), 0)
+                mstore(ptr, shl(64, chain))
+                mstore(add(ptr, 24), shl(232, index))
+                mstore(add(ptr, 27), reporter)
+                calldatacopy(add(ptr, 47), cursor, RECORD_SIZE)
+                let head := and(keccak256(ptr, _LINK_SIZE), not(0xffffffffffffffff))
+                log1(ptr, _LINK_LOG_SIZE, vehicleId)
+                if iszero(corrects) { lastPeriodEnd := end }
+                sstore(slot, or(shr(64, head), or(shl(192, index), shl(216, lastPeriodEnd))))
+            }
+            next := sub(cursor, records.offset)
+        }
+    }
+
+    /// @dev The general path, one record: checks the record at `offset` against its vehicle's chain, links it, stores
+    /// the new chain state in one slot write and logs the link. Returns the offset of the next record. `record` is
+    /// filled only for a plate-signed record, whose EIP-712 digest needs the fields in memory.
     function _append(bytes calldata records, uint256 offset, DrivingRecord memory record)
         private
         returns (uint256 next)
@@ -164,37 +233,57 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
             }
             next = offset + RECORD_SIZE;
         }
-        (uint256 vehicleId, uint256 trust) = _decode(records, offset, record);
-
+        uint256 cursor;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            cursor := add(records.offset, offset)
+        }
+        uint256 vehicleId = _read(cursor, 48);
         Chain memory chain = _chains[vehicleId];
         if (chain.count == 0) _checkRegistered(vehicleId);
-        _checkRecord(vehicleId, record, chain);
-
-        if (trust == uint8(TrustLevel.PlateSigned)) {
-            uint256 signatureEnd;
-            unchecked {
-                // next <= records.length, a calldata length, far below 2^256 - 65.
-                signatureEnd = next + SIGNATURE_SIZE;
-            }
-            if (signatureEnd > records.length) revert DrivingRecordLedgerMalformedRecords(offset, records.length);
-            _checkPlateSignature(vehicleId, record, records[next:signatureEnd]);
-            next = signatureEnd;
-        } else if (trust != uint8(TrustLevel.ReporterAsserted)) {
-            revert DrivingRecordLedgerInvalidTrustLevel(vehicleId, uint8(trust));
-        }
+        _checkRecord(vehicleId, cursor, chain.count, chain.lastPeriodEnd);
+        next = _checkTrust(records, offset, next, vehicleId, record);
 
         uint24 index;
         unchecked {
             // _checkRecord refused a full chain, so count + 1 fits in 24 bits.
             index = chain.count + 1;
         }
-        bytes24 head = _link(chain.head, index, records[offset:offset + RECORD_SIZE]);
-        _chains[vehicleId] = Chain({
-            head: head,
-            count: index,
-            lastPeriodEnd: record.corrects == 0 ? record.periodEnd : chain.lastPeriodEnd
-        });
-        emit RecordAppended(vehicleId, index, head, msg.sender, TrustLevel(trust), record);
+        bytes24 head = _linkAndLog(vehicleId, chain.head, index, cursor);
+        // A correction supersedes an earlier period: it does not move the vehicle's time forward.
+        uint40 lastPeriodEnd =
+            _read(cursor + _AT_CORRECTS, 24) == 0 ? uint40(_read(cursor + _AT_PERIOD_END, 40)) : chain.lastPeriodEnd;
+        _chains[vehicleId] = Chain({head: head, count: index, lastPeriodEnd: lastPeriodEnd});
+    }
+
+    /// @dev Checks the trust byte of the record at `offset` (its fields end at `next`) and, for a plate-signed record,
+    /// the plate signature after it. Returns the offset of the next record.
+    function _checkTrust(
+        bytes calldata records,
+        uint256 offset,
+        uint256 next,
+        uint256 vehicleId,
+        DrivingRecord memory record
+    ) private view returns (uint256) {
+        uint256 trust = uint8(records[offset + _AT_TRUST]);
+        if (trust == uint8(TrustLevel.ReporterAsserted)) return next;
+        if (trust != uint8(TrustLevel.PlateSigned)) {
+            revert DrivingRecordLedgerInvalidTrustLevel(vehicleId, uint8(trust));
+        }
+        uint256 signatureEnd;
+        unchecked {
+            // next <= records.length, a calldata length, far below 2^256 - 65.
+            signatureEnd = next + SIGNATURE_SIZE;
+        }
+        if (signatureEnd > records.length) revert DrivingRecordLedgerMalformedRecords(offset, records.length);
+        uint256 cursor;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            cursor := add(records.offset, offset)
+        }
+        _decode(cursor, record);
+        _checkPlateSignature(vehicleId, record, records[next:signatureEnd]);
+        return signatureEnd;
     }
 
     /// @dev Reverts unless `vehicleId` is registered: an unknown id reads as status `None` in the registry.
@@ -203,40 +292,48 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         if (status == IVehicleRegistry.VehicleStatus.None) revert DrivingRecordLedgerUnknownVehicle(vehicleId);
     }
 
-    /// @dev The period and aggregate rules of {appendRecords}, against the vehicle's chain before this record.
-    function _checkRecord(uint256 vehicleId, DrivingRecord memory record, Chain memory chain) private view {
-        uint256 start = record.periodStart;
-        uint256 end = record.periodEnd;
+    /// @dev The period and aggregate rules of {appendRecords} for the wire record at calldata position `cursor`,
+    /// against the vehicle's chain before it (`count` records, the last period ending at `lastPeriodEnd`).
+    function _checkRecord(uint256 vehicleId, uint256 cursor, uint256 count, uint256 lastPeriodEnd) private view {
+        uint256 start;
+        uint256 end;
+        uint256 corrects;
+        uint256 driving;
+        uint256 speeding;
+        uint256 distance;
+        uint256 night;
+        uint256 dataHash;
+        // Each field read big-endian from its byte offset, shifted down to its width (see {_decode} for the types).
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            start := shr(216, calldataload(add(cursor, _AT_PERIOD_START)))
+            end := shr(216, calldataload(add(cursor, _AT_PERIOD_END)))
+            distance := shr(216, calldataload(add(cursor, _AT_DISTANCE)))
+            driving := shr(224, calldataload(add(cursor, _AT_DRIVING)))
+            speeding := shr(224, calldataload(add(cursor, _AT_SPEEDING)))
+            night := shr(216, calldataload(add(cursor, _AT_NIGHT)))
+            dataHash := calldataload(add(cursor, _AT_DATA_HASH))
+            corrects := shr(232, calldataload(add(cursor, _AT_CORRECTS)))
+        }
         // solhint-disable-next-line gas-strict-inequalities
         if (start >= end) revert DrivingRecordLedgerInvalidPeriod(vehicleId, start, end);
         if (end > block.timestamp) revert DrivingRecordLedgerFuturePeriod(vehicleId, end, block.timestamp);
-        if (chain.count == type(uint24).max) revert DrivingRecordLedgerChainFull(vehicleId);
-        uint256 corrects = record.corrects;
+        if (count == type(uint24).max) revert DrivingRecordLedgerChainFull(vehicleId);
         if (corrects == 0) {
-            if (start < chain.lastPeriodEnd) {
-                revert DrivingRecordLedgerPeriodOverlap(vehicleId, start, chain.lastPeriodEnd);
-            }
+            if (start < lastPeriodEnd) revert DrivingRecordLedgerPeriodOverlap(vehicleId, start, lastPeriodEnd);
         } else {
-            if (corrects > chain.count) revert DrivingRecordLedgerInvalidCorrection(vehicleId, corrects, chain.count);
-            if (end > chain.lastPeriodEnd) {
-                revert DrivingRecordLedgerCorrectionOutsideHistory(vehicleId, end, chain.lastPeriodEnd);
-            }
+            if (corrects > count) revert DrivingRecordLedgerInvalidCorrection(vehicleId, corrects, count);
+            if (end > lastPeriodEnd) revert DrivingRecordLedgerCorrectionOutsideHistory(vehicleId, end, lastPeriodEnd);
         }
         unchecked {
             // start < end was checked above.
-            if (record.drivingSeconds > end - start) {
-                revert DrivingRecordLedgerDrivingTimeExceedsPeriod(vehicleId, record.drivingSeconds, end - start);
+            if (driving > end - start) {
+                revert DrivingRecordLedgerDrivingTimeExceedsPeriod(vehicleId, driving, end - start);
             }
         }
-        if (record.speedingSeconds > record.drivingSeconds) {
-            revert DrivingRecordLedgerSpeedingExceedsDrivingTime(vehicleId, record.speedingSeconds, record.drivingSeconds);
-        }
-        if (record.nightDistanceMeters > record.distanceMeters) {
-            revert DrivingRecordLedgerNightDistanceExceedsDistance(
-                vehicleId, record.nightDistanceMeters, record.distanceMeters
-            );
-        }
-        if (record.dataHash == bytes32(0)) revert DrivingRecordLedgerInvalidDataHash(vehicleId);
+        if (speeding > driving) revert DrivingRecordLedgerSpeedingExceedsDrivingTime(vehicleId, speeding, driving);
+        if (night > distance) revert DrivingRecordLedgerNightDistanceExceedsDistance(vehicleId, night, distance);
+        if (dataHash == 0) revert DrivingRecordLedgerInvalidDataHash(vehicleId);
     }
 
     /// @dev Asks the registry whether the vehicle's current plate key signed the record in this ledger's domain.
@@ -292,20 +389,9 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         );
     }
 
-    /// @dev Reads the wire record at `offset` into `record`; returns its vehicle id and raw trust byte.
-    /// The caller checked that RECORD_SIZE bytes are there.
-    function _decode(bytes calldata records, uint256 offset, DrivingRecord memory record)
-        private
-        pure
-        returns (uint256 vehicleId, uint256 trust)
-    {
-        uint256 cursor;
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            cursor := add(records.offset, offset)
-        }
+    /// @dev Reads the fields of the wire record at calldata position `cursor` into `record`.
+    function _decode(uint256 cursor, DrivingRecord memory record) private pure {
         // Each field is read big-endian from its byte offset; the widths match the struct's types.
-        vehicleId = _read(cursor, 48);
         record.periodStart = uint40(_read(cursor + _AT_PERIOD_START, 40));
         record.periodEnd = uint40(_read(cursor + _AT_PERIOD_END, 40));
         record.distanceMeters = uint40(_read(cursor + _AT_DISTANCE, 40));
@@ -316,10 +402,10 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         record.nightDistanceMeters = uint40(_read(cursor + _AT_NIGHT, 40));
         record.dataHash = bytes32(_read(cursor + _AT_DATA_HASH, 256));
         record.corrects = uint24(_read(cursor + _AT_CORRECTS, 24));
-        trust = _read(cursor + _AT_TRUST, 8);
     }
 
-    /// @dev The `bits`-wide big-endian unsigned integer starting at calldata position `position`.
+    /// @dev The `bits`-wide big-endian unsigned integer starting at calldata position `position` (no bounds check:
+    /// callers read inside a record whose length was checked). Unchecked: positions are calldata offsets.
     function _read(uint256 position, uint256 bits) private pure returns (uint256 value) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -327,18 +413,26 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         }
     }
 
-    /// @dev head_n = bytes24(keccak256(abi.encodePacked(head_{n-1}, uint24(n), msg.sender, record_n))), hashed in
-    /// scratch memory past the free memory pointer, so a long batch does not grow memory.
-    function _link(bytes24 previousHead, uint24 index, bytes calldata record) private view returns (bytes24 head) {
+    /// @dev head_n = bytes24(keccak256(abi.encodePacked(head_{n-1}, uint24(n), msg.sender, record_n))), and the
+    /// {RecordAppended} log of that preimage, the record read at calldata position `cursor`. Both use scratch memory
+    /// past the free memory pointer, so a long batch does not grow memory. {_appendRun} does the same inline.
+    function _linkAndLog(uint256 vehicleId, bytes24 previousHead, uint24 index, uint256 cursor)
+        private
+        returns (bytes24 head)
+    {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
+            // Bytes 96..127 first: the log's padding (121..127) must be zero, and a plate signature check may have
+            // left data past the free memory pointer.
+            mstore(add(ptr, 96), 0)
             mstore(ptr, previousHead) // bytes 0..23 (a bytesN value is left-aligned)
             mstore(add(ptr, 24), shl(232, index)) // bytes 24..26
             mstore(add(ptr, 27), shl(96, caller())) // bytes 27..46
-            calldatacopy(add(ptr, 47), record.offset, record.length) // bytes 47..120
+            calldatacopy(add(ptr, 47), cursor, RECORD_SIZE) // bytes 47..120
             // Keep the high 24 bytes: a bytes24 value must have its low 8 bytes clear.
-            head := and(keccak256(ptr, add(47, record.length)), not(0xffffffffffffffff))
+            head := and(keccak256(ptr, _LINK_SIZE), not(0xffffffffffffffff))
+            log1(ptr, _LINK_LOG_SIZE, vehicleId)
         }
     }
 }

@@ -7,12 +7,12 @@
  * therefore fetches every record of the vehicle since the ledger's deployment block and filters by time afterwards.
  */
 import { ZeroAddress, getAddress, isAddress } from "ethers";
-import type { Provider } from "ethers";
+import type { Log, Provider, Result } from "ethers";
 
 import { IDrivingRecordLedger__factory, IVehicleRegistry__factory } from "../../typechain-types/index.js";
 import type { IDrivingRecordLedger, IVehicleRegistry } from "../../typechain-types/index.js";
-import { GENESIS_HEAD, TrustLevel, nextHead } from "./ledger.js";
-import type { DrivingRecord } from "./ledger.js";
+import { GENESIS_HEAD, TrustLevel, decodeLink, nextHead } from "./ledger.js";
+import type { DrivingRecord, RecordLink } from "./ledger.js";
 import type { DeploymentManifest } from "./manifest.js";
 
 /** Public RPC providers commonly cap `eth_getLogs` at 10,000 blocks per call. */
@@ -153,6 +153,26 @@ export function verifyChain(
 
 function linkOf(previousHead: string, index: number, entry: LedgerRecord): string {
   return nextHead(previousHead, index, entry.reporter, entry.vehicleId, entry.record, entry.trust);
+}
+
+/**
+ * The link a RecordAppended log carries. The event is anonymous (its one topic is the vehicle id), so a log that is
+ * malformed is refused here by name rather than misread. A well-formed link of another vehicle is kept: the chain's
+ * verification reports it as foreign.
+ */
+function decodeLoggedLink(log: Log, decode: () => Result): RecordLink {
+  try {
+    const link: unknown = decode().getValue("link");
+    if (!Array.isArray(link) || !link.every((word): word is string => typeof word === "string")) {
+      throw new RangeError("its data is not 4 words");
+    }
+    return decodeLink(link);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InsurerError(
+      `log ${log.index} of transaction ${log.transactionHash} is not a driving record link: ${reason}`,
+    );
+  }
 }
 
 function sameHex(a: string, b: string): boolean {
@@ -458,35 +478,27 @@ export class InsurerClient {
 
   /** Every record of the vehicle logged from the start block to `toBlock`, in chain order, `maxBlockSpan` at a time. */
   async fetchRecords(vehicleId: bigint, toBlock: number): Promise<LedgerRecord[]> {
-    const filter = this.ledger.filters.RecordAppended(vehicleId, undefined);
+    // RecordAppended is anonymous: its one topic is the vehicle id, and ethers cannot tell its logs by a topic hash,
+    // so the logs are fetched by topic and decoded with the event's fragment.
+    const event = this.ledger.interface.getEvent("RecordAppended");
+    const topics = this.ledger.interface.encodeFilterTopics(event, [vehicleId]);
+    const address = await this.ledger.getAddress();
     const records: LedgerRecord[] = [];
     for (let from = this.startBlock; from <= toBlock; from += this.maxBlockSpan) {
       const to = Math.min(from + this.maxBlockSpan - 1, toBlock);
-      const events = await this.ledger.queryFilter(filter, from, to);
-      for (const event of events) {
-        const { args } = event;
-        const r = args.record;
+      const logs = await this.provider.getLogs({ address, topics, fromBlock: from, toBlock: to });
+      for (const log of logs) {
+        const link = decodeLoggedLink(log, () => this.ledger.interface.decodeEventLog(event, log.data, log.topics));
         records.push({
-          vehicleId: args.vehicleId,
-          index: Number(args.index),
-          head: args.head,
-          reporter: args.reporter,
-          trust: Number(args.trust) as TrustLevel,
-          record: {
-            periodStart: Number(r.periodStart),
-            periodEnd: Number(r.periodEnd),
-            distanceMeters: Number(r.distanceMeters),
-            drivingSeconds: Number(r.drivingSeconds),
-            harshBrakingCount: Number(r.harshBrakingCount),
-            harshAccelerationCount: Number(r.harshAccelerationCount),
-            speedingSeconds: Number(r.speedingSeconds),
-            nightDistanceMeters: Number(r.nightDistanceMeters),
-            dataHash: r.dataHash,
-            corrects: Number(r.corrects),
-          },
-          blockNumber: event.blockNumber,
-          transactionHash: event.transactionHash,
-          logIndex: event.index,
+          vehicleId: link.vehicleId,
+          index: link.index,
+          head: link.head,
+          reporter: link.reporter,
+          trust: link.trust,
+          record: link.record,
+          blockNumber: log.blockNumber,
+          transactionHash: log.transactionHash,
+          logIndex: log.index,
         });
       }
     }

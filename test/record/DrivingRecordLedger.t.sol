@@ -239,6 +239,157 @@ contract DrivingRecordLedgerTest is LedgerTestBase {
     }
 }
 
+/// @dev The ledger checks a reporter-asserted record of a vehicle that has a chain on a fast path (one branch-free
+/// predicate) and hands a record it refuses to the general path, which names the broken rule. Each test breaks one
+/// rule by a fuzzed margin in a record whose other fields are fuzzed but valid, after a good record in the same batch
+/// (so the fast path is running): the record must be refused with that rule's error. A fast path more lenient than
+/// the rules on any one of them would append it instead.
+contract DrivingRecordLedgerRulesTest is LedgerTestBase {
+    uint256 internal constant LAST_END = NOW - 5 days;
+    uint256 internal constant RULES = 9;
+    uint256 internal otherVehicleId;
+
+    function setUp() public override {
+        super.setUp();
+        otherVehicleId = registry.registerVehicle(address(0xCAFE), vm.addr(PLATE_KEY + 1), keccak256("VIN 2"), 1);
+        ledger.appendRecords(
+            bytes.concat(
+                _wire(vehicleId, _record(NOW - 10 days, LAST_END, 0), 0),
+                _wire(otherVehicleId, _record(NOW - 10 days, LAST_END, 0), 0)
+            )
+        );
+    }
+
+    /// `rule` 0 breaks nothing: the record, with each bounded field at its limit or below, is appended.
+    function testFuzz_appendRecords_refusesEachBrokenRule(uint256 rule, uint256 seed, uint256 margin) public {
+        rule = bound(rule, 0, RULES);
+        margin = bound(margin, 1, 3);
+        IDrivingRecordLedger.DrivingRecord memory record = _valid(seed);
+        bytes memory expected = rule < 6 ? _breakPeriod(record, rule, margin) : _breakAggregate(record, rule, margin);
+        bytes memory wire = _wire(vehicleId, record, 0);
+        bytes memory batch = bytes.concat(_wire(otherVehicleId, _record(LAST_END, NOW, 0), 0), wire);
+        if (expected.length != 0) {
+            vm.expectRevert(expected);
+            ledger.appendRecords(batch);
+            return;
+        }
+        bytes24 head = _link(_head(), 2, address(this), wire);
+        ledger.appendRecords(batch);
+        assertEq(_head(), bytes32(head), "head");
+        assertEq(_count(), 2, "count");
+        assertEq(_lastEnd(), record.corrects == 0 ? record.periodEnd : LAST_END, "last end");
+    }
+
+    function test_appendRecords_refusesEachBrokenRule() public {
+        for (uint256 rule = 0; rule < RULES + 1; ++rule) {
+            // Refusals change nothing, so every rule can be tried on the same state; rule 0 appends, so it is last.
+            testFuzz_appendRecords_refusesEachBrokenRule((rule + 1) % (RULES + 1), rule, 1);
+        }
+    }
+
+    /// Breaks rule `rule` (1 to 5: period, time, correction) of `r` by `margin`; returns the error the rules give.
+    function _breakPeriod(IDrivingRecordLedger.DrivingRecord memory r, uint256 rule, uint256 margin)
+        private
+        view
+        returns (bytes memory)
+    {
+        uint256 start = r.periodStart;
+        if (rule == 1) {
+            r.periodEnd = uint40(start + 1 - margin);
+            return _error(IDrivingRecordLedger.DrivingRecordLedgerInvalidPeriod.selector, start, start + 1 - margin);
+        }
+        if (rule == 2) {
+            (r.corrects, r.periodStart, r.periodEnd) = (0, uint40(LAST_END), uint40(NOW + margin));
+            return _error(IDrivingRecordLedger.DrivingRecordLedgerFuturePeriod.selector, NOW + margin, NOW);
+        }
+        if (rule == 3) {
+            (r.corrects, r.periodStart, r.periodEnd) = (0, uint40(LAST_END - margin), uint40(NOW));
+            return _error(IDrivingRecordLedger.DrivingRecordLedgerPeriodOverlap.selector, LAST_END - margin, LAST_END);
+        }
+        // Rules 4 and 5 concern corrections: a correction of a short period inside recorded time, no driving.
+        (r.corrects, r.drivingSeconds, r.speedingSeconds) = (1, 0, 0);
+        (r.periodStart, r.periodEnd) = (uint40(LAST_END - 2 days), uint40(LAST_END - 1 days));
+        if (rule == 4) {
+            r.corrects = uint24(1 + margin);
+            return _error(IDrivingRecordLedger.DrivingRecordLedgerInvalidCorrection.selector, 1 + margin, 1);
+        }
+        if (rule == 5) {
+            r.periodEnd = uint40(LAST_END + margin);
+            return _error(
+                IDrivingRecordLedger.DrivingRecordLedgerCorrectionOutsideHistory.selector, LAST_END + margin, LAST_END
+            );
+        }
+        return "";
+    }
+
+    /// Breaks rule `rule` (6 to 9: the aggregates) of `r` by `margin`; returns the error the rules give.
+    function _breakAggregate(IDrivingRecordLedger.DrivingRecord memory r, uint256 rule, uint256 margin)
+        private
+        view
+        returns (bytes memory)
+    {
+        if (rule == 6) {
+            uint256 period = uint256(r.periodEnd) - r.periodStart;
+            (r.drivingSeconds, r.speedingSeconds) = (uint32(period + margin), 0);
+            return _error(
+                IDrivingRecordLedger.DrivingRecordLedgerDrivingTimeExceedsPeriod.selector, period + margin, period
+            );
+        }
+        if (rule == 7) {
+            r.speedingSeconds = uint32(r.drivingSeconds + margin);
+            return _error(
+                IDrivingRecordLedger.DrivingRecordLedgerSpeedingExceedsDrivingTime.selector,
+                r.speedingSeconds,
+                r.drivingSeconds
+            );
+        }
+        if (rule == 8) {
+            r.nightDistanceMeters = uint40(r.distanceMeters + margin);
+            return _error(
+                IDrivingRecordLedger.DrivingRecordLedgerNightDistanceExceedsDistance.selector,
+                r.nightDistanceMeters,
+                r.distanceMeters
+            );
+        }
+        r.dataHash = bytes32(0);
+        return abi.encodeWithSelector(IDrivingRecordLedger.DrivingRecordLedgerInvalidDataHash.selector, vehicleId);
+    }
+
+    /// A valid record from `seed`: a correction or a regular record, each bounded field at its limit or below it.
+    function _valid(uint256 seed) private pure returns (IDrivingRecordLedger.DrivingRecord memory r) {
+        bool correction = _bit(seed, 0);
+        uint256 start = correction ? LAST_END - 2 days : LAST_END + _pick(seed, 1, 1 days);
+        uint256 end = correction ? LAST_END - _pick(seed, 2, 1 days) : NOW - _pick(seed, 2, 1 days);
+        uint256 driving = _bit(seed, 3) ? end - start : _pick(seed, 3, end - start);
+        uint256 distance = _pick(seed, 4, type(uint40).max - 3);
+        r = IDrivingRecordLedger.DrivingRecord({
+            periodStart: uint40(start),
+            periodEnd: uint40(end),
+            distanceMeters: uint40(distance),
+            drivingSeconds: uint32(driving),
+            harshBrakingCount: uint16(seed),
+            harshAccelerationCount: uint16(seed >> 16),
+            speedingSeconds: uint32(_bit(seed, 5) ? driving : _pick(seed, 5, driving)),
+            nightDistanceMeters: uint40(_bit(seed, 6) ? distance : _pick(seed, 6, distance)),
+            dataHash: keccak256(abi.encode(seed)),
+            corrects: correction ? 1 : 0
+        });
+    }
+
+    function _error(bytes4 selector, uint256 a, uint256 b) private view returns (bytes memory) {
+        return abi.encodeWithSelector(selector, vehicleId, a, b);
+    }
+
+    /// A value in [0, max] from `seed`'s `slot`: 0, max, or in between.
+    function _pick(uint256 seed, uint256 slot, uint256 max) private pure returns (uint256) {
+        return bound(uint256(keccak256(abi.encode(seed, slot))), 0, max);
+    }
+
+    function _bit(uint256 seed, uint256 slot) private pure returns (bool) {
+        return (uint256(keccak256(abi.encode(seed, slot, "bit"))) & 1) == 1;
+    }
+}
+
 /// @dev Appends random valid and invalid records to a few vehicles and keeps a ghost copy of each chain.
 contract LedgerHandler is TestBase {
     DrivingRecordLedger internal immutable LEDGER;
@@ -323,3 +474,4 @@ contract DrivingRecordLedgerInvariantTest is LedgerTestBase {
         }
     }
 }
+

@@ -1,13 +1,15 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { Wallet, id } from "ethers";
-import type { TransactionReceipt } from "ethers";
+import type { Log, TransactionReceipt } from "ethers";
 
 import {
   TrustLevel,
+  decodeLink,
   encodeBatch,
   ledgerDomain,
   signRecord,
   type DrivingRecord,
+  type RecordLink,
   type RecordSubmission,
 } from "../../scripts/lib/ledger.js";
 import { VehicleClass } from "../../scripts/lib/vehicle.js";
@@ -109,18 +111,21 @@ export async function appendBatch(
   return receipt;
 }
 
-/** The record as the event's tuple, in field order, for `.withArgs`. */
-export function recordTuple(record: DrivingRecord): (number | string)[] {
-  return [
-    record.periodStart,
-    record.periodEnd,
-    record.distanceMeters,
-    record.drivingSeconds,
-    record.harshBrakingCount,
-    record.harshAccelerationCount,
-    record.speedingSeconds,
-    record.nightDistanceMeters,
-    record.dataHash,
-    record.corrects,
-  ];
+/** The ledger's RecordAppended logs in a receipt: anonymous, so told apart by address and their single topic. */
+export function recordLogs(ledger: DrivingRecordLedger, receipt: TransactionReceipt): Log[] {
+  const address = String(ledger.target).toLowerCase();
+  return receipt.logs.filter((log) => log.address.toLowerCase() === address && log.topics.length === 1);
+}
+
+/** The raw `link` words of a RecordAppended log, decoded with the event's ABI. */
+export function linkWordsOf(ledger: DrivingRecordLedger, log: Log): string[] {
+  const event = ledger.interface.getEvent("RecordAppended");
+  const words: unknown = ledger.interface.decodeEventLog(event, log.data, log.topics).getValue("link");
+  if (!Array.isArray(words)) throw new Error("RecordAppended carries no link");
+  return words.map(String);
+}
+
+/** Every link the ledger logged in a receipt, in log order. */
+export function loggedLinks(ledger: DrivingRecordLedger, receipt: TransactionReceipt): RecordLink[] {
+  return recordLogs(ledger, receipt).map((log) => decodeLink(linkWordsOf(ledger, log)));
 }
