@@ -1,16 +1,18 @@
 import { expect } from "chai";
-import { ZeroAddress, id } from "ethers";
+import { ZeroAddress, id, toBeHex } from "ethers";
+import type { Filter } from "ethers";
 import { network } from "hardhat";
 
 import {
   InsurerClient,
+  InsurerError,
   resolveCorrections,
   summarize,
   verifyChain,
   type ChainIssueKind,
   type LedgerRecord,
 } from "../../scripts/lib/insurer.js";
-import { GENESIS_HEAD, TrustLevel, nextHead } from "../../scripts/lib/ledger.js";
+import { GENESIS_HEAD, TrustLevel, decodeLink, encodeLink, nextHead } from "../../scripts/lib/ledger.js";
 import { parseManifest } from "../../scripts/lib/manifest.js";
 import { DAY, appendBatch, asserted, deployLedger, makeRecord, plateSigned, plateWallet } from "./ledgerSetup.js";
 import { expectRejection } from "../utils/rejection.js";
@@ -108,6 +110,68 @@ describe("insurer reader", function () {
       expect(records[3].record).to.deep.equal(day2Corrected);
       expect(records[0].reporter).to.equal(reporter.address);
       expect(records[0].head).to.equal(nextHead(GENESIS_HEAD, 1, reporter.address, records[0].vehicleId, day1, 0));
+    });
+
+    it("refuses, naming the log, a record log an RPC endpoint returned out of shape", async function () {
+      const { ledger, registry, deployBlock, car } = await networkHelpers.loadFixture(readerFixture);
+      // The endpoint sets the last byte of the first log's data, which a link keeps zero.
+      const hostile = new Proxy(ethers.provider, {
+        get(target, property, receiver) {
+          if (property !== "getLogs") return Reflect.get(target, property, receiver) as unknown;
+          return async (filter: Filter) => {
+            const logs = await target.getLogs(filter);
+            return logs.map((log, i) => (i === 0 ? { ...log, data: `${log.data.slice(0, -2)}01` } : log));
+          };
+        },
+      });
+      const client = new InsurerClient(hostile, {
+        ledgerAddress: await ledger.getAddress(),
+        registryAddress: await registry.getAddress(),
+        startBlock: deployBlock,
+      });
+      const [first] = await ethers.provider.getLogs({
+        address: await ledger.getAddress(),
+        topics: [toBeHex(car, 32)],
+        fromBlock: deployBlock,
+      });
+      const error = await expectRejection(
+        client.fetchRecords(car, await ethers.provider.getBlockNumber()),
+        /is not a driving record link/,
+      );
+      expect(error).to.be.instanceOf(InsurerError);
+      expect(error.message).to.equal(
+        `log ${first.index} of transaction ${first.transactionHash} is not a driving record link: ` +
+          "a link's last 7 bytes must be zero",
+      );
+    });
+  });
+
+  describe("decodeLink", function () {
+    const record = makeRecord(1_700_000_000);
+    const reporter = plateWallet("reporter").address;
+    const words = encodeLink(GENESIS_HEAD, 1, reporter, 7n, record, TrustLevel.PlateSigned);
+
+    it("reads back what encodeLink wrote, and the head the ledger would store", function () {
+      expect(decodeLink(words)).to.deep.equal({
+        previousHead: GENESIS_HEAD,
+        index: 1,
+        reporter,
+        vehicleId: 7n,
+        record,
+        trust: TrustLevel.PlateSigned,
+        head: nextHead(GENESIS_HEAD, 1, reporter, 7n, record, TrustLevel.PlateSigned),
+      });
+    });
+
+    it("refuses a link of another size, with padding set, or with a trust byte other than 0 or 1", function () {
+      expect(() => decodeLink(words.slice(0, 3))).to.throw(RangeError, "a link is 4 words, got 3");
+      expect(() => decodeLink([...words.slice(0, 3), "0x01"])).to.throw(RangeError, "a link word must be 32 bytes");
+      const padded = [...words.slice(0, 3), `${words[3].slice(0, -2)}01`];
+      expect(() => decodeLink(padded)).to.throw(RangeError, "a link's last 7 bytes must be zero");
+      // The trust byte is the preimage's byte 120: the last word's byte 24.
+      const trustAt = 2 + 2 * 24;
+      const badTrust = [...words.slice(0, 3), `${words[3].slice(0, trustAt)}02${words[3].slice(trustAt + 2)}`];
+      expect(() => decodeLink(badTrust)).to.throw(RangeError, "record of vehicle 7: trust byte 2 is neither 0 nor 1");
     });
   });
 
