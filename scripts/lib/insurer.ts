@@ -7,7 +7,7 @@
  * therefore fetches every record of the vehicle since the ledger's deployment block and filters by time afterwards.
  */
 import { ZeroAddress, getAddress, isAddress } from "ethers";
-import type { Log, Provider, Result } from "ethers";
+import type { Interface, Log, Provider } from "ethers";
 
 import { IDrivingRecordLedger__factory, IVehicleRegistry__factory } from "../../typechain-types/index.js";
 import type { IDrivingRecordLedger, IVehicleRegistry } from "../../typechain-types/index.js";
@@ -156,13 +156,15 @@ function linkOf(previousHead: string, index: number, entry: LedgerRecord): strin
 }
 
 /**
- * The link a RecordAppended log carries. The event is anonymous (its one topic is the vehicle id), so a log that is
- * malformed is refused here by name rather than misread. A well-formed link of another vehicle is kept: the chain's
- * verification reports it as foreign.
+ * The link a RecordAppended log carries, decoded with `ledgerInterface` (the ledger's ABI). The event is anonymous
+ * (its one topic is the vehicle id), so a log that is malformed is refused here by name rather than misread. A
+ * well-formed link of another vehicle is returned: the chain's verification reports it as foreign.
  */
-function decodeLoggedLink(log: Log, decode: () => Result): RecordLink {
+export function decodeRecordLog(ledgerInterface: Interface, log: Log): RecordLink {
   try {
-    const link: unknown = decode().getValue("link");
+    const event = ledgerInterface.getEvent("RecordAppended");
+    if (event === null) throw new RangeError("the ABI given has no RecordAppended event");
+    const link: unknown = ledgerInterface.decodeEventLog(event, log.data, log.topics).getValue("link");
     if (!Array.isArray(link) || !link.every((word): word is string => typeof word === "string")) {
       throw new RangeError("its data is not 4 words");
     }
@@ -488,7 +490,7 @@ export class InsurerClient {
       const to = Math.min(from + this.maxBlockSpan - 1, toBlock);
       const logs = await this.provider.getLogs({ address, topics, fromBlock: from, toBlock: to });
       for (const log of logs) {
-        const link = decodeLoggedLink(log, () => this.ledger.interface.decodeEventLog(event, log.data, log.topics));
+        const link = decodeRecordLog(this.ledger.interface, log);
         records.push({
           vehicleId: link.vehicleId,
           index: link.index,

@@ -23,7 +23,6 @@ import {
   deployLedger,
   makeRecord,
   plateSigned,
-  linkWordsOf,
   loggedLinks,
   plateWallet,
   recordLogs,
@@ -105,7 +104,7 @@ describe("DrivingRecordLedger", function () {
         expect(others).to.have.length(0);
         // Anonymous: the one topic is the vehicle id; the data is the link's preimage, padded to 4 words.
         expect(log.topics).to.deep.equal([toBeHex(vehicleIds[0], 32)]);
-        expect(linkWordsOf(ledger, log)).to.deep.equal(encodeLink(...link));
+        expect(log.data).to.equal(concat(encodeLink(...link)));
         expect(loggedLinks(ledger, receipt)).to.deep.equal([
           {
             previousHead: GENESIS_HEAD,

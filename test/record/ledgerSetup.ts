@@ -2,9 +2,9 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import { Wallet, id } from "ethers";
 import type { Log, TransactionReceipt } from "ethers";
 
+import { decodeRecordLog } from "../../scripts/lib/insurer.js";
 import {
   TrustLevel,
-  decodeLink,
   encodeBatch,
   ledgerDomain,
   signRecord,
@@ -117,15 +117,7 @@ export function recordLogs(ledger: DrivingRecordLedger, receipt: TransactionRece
   return receipt.logs.filter((log) => log.address.toLowerCase() === address && log.topics.length === 1);
 }
 
-/** The raw `link` words of a RecordAppended log, decoded with the event's ABI. */
-export function linkWordsOf(ledger: DrivingRecordLedger, log: Log): string[] {
-  const event = ledger.interface.getEvent("RecordAppended");
-  const words: unknown = ledger.interface.decodeEventLog(event, log.data, log.topics).getValue("link");
-  if (!Array.isArray(words)) throw new Error("RecordAppended carries no link");
-  return words.map(String);
-}
-
 /** Every link the ledger logged in a receipt, in log order. */
 export function loggedLinks(ledger: DrivingRecordLedger, receipt: TransactionReceipt): RecordLink[] {
-  return recordLogs(ledger, receipt).map((log) => decodeLink(linkWordsOf(ledger, log)));
+  return recordLogs(ledger, receipt).map((log) => decodeRecordLog(ledger.interface, log));
 }
