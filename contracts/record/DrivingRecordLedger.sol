@@ -242,7 +242,7 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         Chain memory chain = _chains[vehicleId];
         if (chain.count == 0) _checkRegistered(vehicleId);
         _checkRecord(vehicleId, cursor, chain.count, chain.lastPeriodEnd);
-        next = _checkTrust(records, offset, next, vehicleId, record);
+        next = _checkTrust(records, offset, cursor, next, vehicleId, record);
 
         uint24 index;
         unchecked {
@@ -256,16 +256,17 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         _chains[vehicleId] = Chain({head: head, count: index, lastPeriodEnd: lastPeriodEnd});
     }
 
-    /// @dev Checks the trust byte of the record at `offset` (its fields end at `next`) and, for a plate-signed record,
-    /// the plate signature after it. Returns the offset of the next record.
+    /// @dev Checks the trust byte of the record at `offset` (calldata position `cursor`; its fields end at `next`)
+    /// and, for a plate-signed record, the plate signature after it. Returns the offset of the next record.
     function _checkTrust(
         bytes calldata records,
         uint256 offset,
+        uint256 cursor,
         uint256 next,
         uint256 vehicleId,
         DrivingRecord memory record
     ) private view returns (uint256) {
-        uint256 trust = uint8(records[offset + _AT_TRUST]);
+        uint256 trust = _read(cursor + _AT_TRUST, 8);
         if (trust == uint8(TrustLevel.ReporterAsserted)) return next;
         if (trust != uint8(TrustLevel.PlateSigned)) {
             revert DrivingRecordLedgerInvalidTrustLevel(vehicleId, uint8(trust));
@@ -276,11 +277,6 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
             signatureEnd = next + SIGNATURE_SIZE;
         }
         if (signatureEnd > records.length) revert DrivingRecordLedgerMalformedRecords(offset, records.length);
-        uint256 cursor;
-        // solhint-disable-next-line no-inline-assembly
-        assembly ("memory-safe") {
-            cursor := add(records.offset, offset)
-        }
         _decode(cursor, record);
         _checkPlateSignature(vehicleId, record, records[next:signatureEnd]);
         return signatureEnd;
@@ -303,7 +299,8 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
         uint256 distance;
         uint256 night;
         uint256 dataHash;
-        // Each field read big-endian from its byte offset, shifted down to its width (see {_decode} for the types).
+        // Each field read big-endian from its byte offset, shifted down to its width (see {_decode} for the types), in
+        // one block: as calls to {_read} they would cost plate-signed and first records about 600 gas each.
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             start := shr(216, calldataload(add(cursor, _AT_PERIOD_START)))
@@ -405,7 +402,7 @@ contract DrivingRecordLedger is IDrivingRecordLedger, AccessControlDefaultAdminR
     }
 
     /// @dev The `bits`-wide big-endian unsigned integer starting at calldata position `position` (no bounds check:
-    /// callers read inside a record whose length was checked). Unchecked: positions are calldata offsets.
+    /// callers read inside a record whose length was checked).
     function _read(uint256 position, uint256 bits) private pure returns (uint256 value) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
